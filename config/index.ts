@@ -1,0 +1,37 @@
+import { ConfigError, resolveAll, type SystemDefinition } from './loader';
+import { STAGE_NAMES, type ResolvedConfig, type StageName } from './schema';
+import { csl } from './systems/csl';
+import { shipment } from './systems/shipment';
+
+export * from './schema';
+export * from './loader';
+
+/** Every system this app deploys. */
+export const SYSTEMS: readonly SystemDefinition[] = [csl, shipment];
+
+/** Which (system, stage) pairs a command works on; empty or absent lists mean all. */
+export interface ConfigFilter {
+  readonly systems?: readonly string[];
+  readonly stages?: readonly string[];
+}
+
+/**
+ * Resolves the (system, stage) pairs a command asks for; all of them when no filter is given.
+ *
+ * @throws ConfigError when a name is unknown or any selected configuration is invalid
+ */
+export function loadConfigs(filter: ConfigFilter = {}): ResolvedConfig[] {
+  const wanted = { systems: filter.systems ?? [], stages: filter.stages ?? [] };
+  const problems = [
+    ...wanted.systems
+      .filter((s) => !SYSTEMS.some((d) => d.name === s))
+      .map((s) => `system '${s}' is unknown (use one of: ${SYSTEMS.map((d) => d.name).join(', ')})`),
+    ...wanted.stages
+      .filter((s) => !(STAGE_NAMES as readonly string[]).includes(s))
+      .map((s) => `stage '${s}' is unknown (use one of: ${STAGE_NAMES.join(', ')})`),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  const systems = wanted.systems.length > 0 ? SYSTEMS.filter((d) => wanted.systems.includes(d.name)) : SYSTEMS;
+  const stages = (wanted.stages.length > 0 ? wanted.stages : STAGE_NAMES) as readonly StageName[];
+  return resolveAll(systems, stages);
+}

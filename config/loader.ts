@@ -1,0 +1,261 @@
+import { z } from 'zod';
+import {
+  resolvedConfigSchema,
+  STAGE_NAMES,
+  type ResolvedConfig,
+  type ServiceConfig,
+  type ServiceKind,
+  type StageName,
+} from './schema';
+import { KIND_DEFAULTS, TIERS, type Tier } from './tiers';
+
+/** Every property optional, all the way down; arrays are replaced whole, never merged. */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { -readonly [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** A service as a system file declares it: kind and image, the rest from the tier and kind. */
+export type ServiceDefinition = Pick<ServiceConfig, 'kind' | 'image'> &
+  DeepPartial<Omit<ServiceConfig, 'kind' | 'image'>>;
+
+type StageSpecific = 'account' | 'region' | 'availabilityZones' | 'domainName' | 'hostedZoneId' | 'alertEmails';
+
+/** What a system's file says about one stage: where it lives, and what it overrides. */
+export type StageDefinition = Pick<ResolvedConfig, StageSpecific> &
+  DeepPartial<Omit<ResolvedConfig, StageSpecific | 'system' | 'stage'>>;
+
+/**
+ * A system file: what the system is (images, services, data stores) and, per stage, where it
+ * runs and which tier defaults it overrides.
+ */
+export interface SystemDefinition {
+  /** Lower-case name, used in stage ids (`Csl-Prod`) and tags. */
+  readonly name: string;
+  readonly costCenter: string;
+  readonly images: ResolvedConfig['images'];
+  readonly services: Record<string, ServiceDefinition>;
+  readonly mysql?: DeepPartial<NonNullable<ResolvedConfig['mysql']>>;
+  readonly postgres?: DeepPartial<NonNullable<ResolvedConfig['postgres']>>;
+  readonly redis?: DeepPartial<NonNullable<ResolvedConfig['redis']>>;
+  readonly rabbitmq?: DeepPartial<NonNullable<ResolvedConfig['rabbitmq']>>;
+  readonly externalDatabases?: ResolvedConfig['externalDatabases'];
+  readonly stages: Record<StageName, StageDefinition>;
+}
+
+/** Bad configuration: every problem found, each naming `system.stage.path` and the fix. */
+export class ConfigError extends Error {
+  /** One line per problem, `system.stage.path: message`. */
+  public readonly problems: readonly string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const DATA_STORE_KEYS = ['mysql', 'postgres', 'redis', 'rabbitmq'] as const;
+
+/**
+ * Resolves and validates one (system, stage): tier defaults, then the system file, then the
+ * system's overrides for that stage.
+ *
+ * The input is typed loosely on purpose: system files are checked by the compiler, but this
+ * is also the gate for anything else (tests, generated files), and it must name every problem.
+ *
+ * @throws ConfigError naming each bad path and its fix
+ */
+export function resolveStage(system: SystemDefinition, stage: StageName): ResolvedConfig {
+  const raw = system as unknown as Record<string, unknown>;
+  const label = typeof raw.name === 'string' ? raw.name : '<unnamed>';
+  if (!STAGE_NAMES.includes(stage)) {
+    throw new ConfigError([`${label}: unknown stage '${stage}' (use one of ${STAGE_NAMES.join(', ')})`]);
+  }
+  const stages = raw.stages as Record<string, unknown> | undefined;
+  if (!isPlainObject(stages) || !isPlainObject(stages[stage])) {
+    throw new ConfigError([
+      `${label}.${stage}: the system file has no stages.${stage} entry (add one with account, region, ...)`,
+    ]);
+  }
+  const unknownStages = Object.keys(stages).filter((s) => !(STAGE_NAMES as readonly string[]).includes(s));
+  if (unknownStages.length > 0) {
+    throw new ConfigError(
+      unknownStages.map((s) => `${label}.stages.${s}: unknown stage (use one of ${STAGE_NAMES.join(', ')})`),
+    );
+  }
+
+  const { name, stages: _stages, ...definition } = raw;
+  const merged = deepMerge({ system: name, stage, ...definition }, stages[stage] as Record<string, unknown>);
+  const withDefaults = applyTier(merged, TIERS[stage]);
+
+  const result = resolvedConfigSchema.safeParse(withDefaults);
+  if (!result.success) {
+    throw new ConfigError(formatIssues(`${label}.${stage}`, result.error.issues, withDefaults));
+  }
+  return result.data;
+}
+
+/** Resolves the given stages of every system, collecting all problems before throwing. */
+export function resolveAll(
+  systems: readonly SystemDefinition[],
+  stages: readonly StageName[] = STAGE_NAMES,
+): ResolvedConfig[] {
+  const configs: ResolvedConfig[] = [];
+  const problems: string[] = [];
+  for (const system of systems) {
+    for (const stage of stages) {
+      try {
+        configs.push(resolveStage(system, stage));
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(...err.problems);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return configs;
+}
+
+function applyTier(merged: Record<string, unknown>, tier: Tier): Record<string, unknown> {
+  const { mysql, postgres, redis, rabbitmq, services: sizing, ...common } = tier;
+  const storeDefaults = { mysql, postgres, redis, rabbitmq };
+  const out = deepMerge(common as unknown as Record<string, unknown>, merged);
+  for (const key of DATA_STORE_KEYS) {
+    if (out[key] !== undefined) {
+      out[key] = deepMerge(storeDefaults[key] as unknown as Record<string, unknown>, out[key]);
+    }
+  }
+  out.externalDatabases ??= {};
+  if (isPlainObject(out.services)) {
+    out.services = Object.fromEntries(
+      Object.entries(out.services).map(([serviceName, service]) => {
+        const kind = isPlainObject(service) ? (service.kind as ServiceKind) : undefined;
+        if (!kind || !(kind in KIND_DEFAULTS)) return [serviceName, service];
+        const defaults = deepMerge(KIND_DEFAULTS[kind] as Record<string, unknown>, sizing[kind]);
+        return [serviceName, deepMerge(defaults, service)];
+      }),
+    );
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Merges `override` into `base`: objects recursively, everything else replaced; undefined is ignored. */
+export function deepMerge(base: unknown, override: unknown): Record<string, unknown> {
+  if (!isPlainObject(override)) return override as Record<string, unknown>;
+  if (!isPlainObject(base)) return deepMerge({}, override);
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === undefined) continue;
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : value;
+  }
+  return out;
+}
+
+function formatIssues(prefix: string, issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const path = issue.path.map(String);
+    const where = (p: string[]) => [prefix, ...p].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(path);
+      for (const key of issue.keys) {
+        const guess = closest(key, known);
+        const fix = guess ? `did you mean '${guess}'?` : 'remove it';
+        lines.push(`${where([...path, key])}: unknown key (${fix})`);
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_type' && valueAt(input, path) === undefined) {
+      lines.push(`${where(path)}: required, but missing (expected ${issue.expected})`);
+      continue;
+    }
+    if (issue.code === 'invalid_type' && issue.expected !== 'never') {
+      lines.push(`${where(path)}: expected ${issue.expected}, got ${describe(valueAt(input, path))}`);
+      continue;
+    }
+    lines.push(`${where(path)}: ${issue.message}`);
+  }
+  return lines;
+}
+
+function valueAt(input: unknown, path: string[]): unknown {
+  return path.reduce<unknown>(
+    (node, key) => (isPlainObject(node) || Array.isArray(node) ? (node as never)[key] : undefined),
+    input,
+  );
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string '${value}'`;
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Keys the schema allows at a path, for "did you mean" hints. */
+function knownKeys(path: string[]): string[] {
+  let schema: z.core.$ZodType = resolvedConfigSchema;
+  for (const key of path) {
+    schema = unwrap(schema);
+    const def = schema._zod.def as unknown as Record<string, unknown>;
+    if (def.type === 'object') {
+      schema = (def.shape as Record<string, z.core.$ZodType>)[key];
+    } else if (def.type === 'record') {
+      schema = def.valueType as z.core.$ZodType;
+    } else if (def.type === 'array') {
+      schema = def.element as z.core.$ZodType;
+    } else {
+      return [];
+    }
+    if (!schema) return [];
+  }
+  const def = unwrap(schema)._zod.def as unknown as Record<string, unknown>;
+  return def.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let current = schema;
+  for (;;) {
+    const def = current._zod.def as unknown as Record<string, unknown>;
+    if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') {
+      current = def.innerType as z.core.$ZodType;
+    } else if (def.type === 'pipe') {
+      current = def.in as z.core.$ZodType;
+    } else {
+      return current;
+    }
+  }
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const d = levenshtein(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}

@@ -1,0 +1,184 @@
+import type { ResolvedConfig, ServiceConfig, ServiceKind, StageName } from './schema';
+
+/** Sizing a tier gives every service of one kind. */
+export type ServiceSizing = Pick<ServiceConfig, 'cpu' | 'memoryMiB' | 'minTasks' | 'maxTasks'>;
+
+/**
+ * Defaults a stage tier gives every system. A system overrides any of them per stage in its
+ * file under `systems/`; data-store defaults apply only to the stores a system declares.
+ */
+export interface Tier {
+  readonly removal: ResolvedConfig['removal'];
+  readonly logRetentionDays: number;
+  readonly network: Omit<ResolvedConfig['network'], 'cidr'>;
+  readonly deployment: ResolvedConfig['deployment'];
+  readonly buckets: ResolvedConfig['buckets'];
+  readonly mysql: Omit<NonNullable<ResolvedConfig['mysql']>, 'databaseName'>;
+  readonly postgres: Omit<NonNullable<ResolvedConfig['postgres']>, 'databaseName'>;
+  readonly redis: Omit<NonNullable<ResolvedConfig['redis']>, 'clusterMode' | 'engine' | 'engineVersion'>;
+  readonly rabbitmq: Omit<NonNullable<ResolvedConfig['rabbitmq']>, 'vhost'>;
+  readonly services: Record<ServiceKind, ServiceSizing>;
+}
+
+const MYSQL_VERSION = '8.0.44';
+const POSTGRES_VERSION = '15.15';
+const RABBITMQ_VERSION = '3.13';
+
+/** The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data. */
+export const TIERS: Record<StageName, Tier> = {
+  dev: {
+    removal: { policy: 'destroy', deletionProtection: false },
+    logRetentionDays: 14,
+    network: { natGateways: 1, interfaceEndpoints: [], flowLogRetentionDays: 14 },
+    deployment: {
+      trafficShifting: 'all-at-once',
+      terminationWaitMinutes: 5,
+      deregistrationDelaySeconds: 10,
+      imageTag: 'latest',
+    },
+    buckets: { noncurrentVersionDays: 7, accessLogRetentionDays: 30 },
+    mysql: {
+      engineVersion: MYSQL_VERSION,
+      instanceType: 't4g.micro',
+      multiAz: false,
+      readReplicas: 0,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 50,
+      backupRetentionDays: 1,
+      port: 3306,
+    },
+    postgres: {
+      engineVersion: POSTGRES_VERSION,
+      instanceType: 't4g.micro',
+      multiAz: false,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 50,
+      backupRetentionDays: 1,
+      port: 5432,
+    },
+    redis: {
+      nodeType: 'cache.t4g.micro',
+      shards: 1,
+      replicasPerShard: 0,
+      automaticFailover: false,
+      snapshotRetentionDays: 1,
+    },
+    rabbitmq: { engineVersion: RABBITMQ_VERSION, instanceType: 'mq.t3.micro', deploymentMode: 'SINGLE_INSTANCE' },
+    services: {
+      'laravel-web': { cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 2 },
+      'laravel-worker': { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 },
+      'laravel-scheduler': { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 1 },
+      nextjs: { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 },
+    },
+  },
+  staging: {
+    removal: { policy: 'snapshot', deletionProtection: true },
+    logRetentionDays: 30,
+    network: {
+      natGateways: 1,
+      interfaceEndpoints: ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager'],
+      flowLogRetentionDays: 30,
+    },
+    deployment: {
+      trafficShifting: 'canary-10-5',
+      terminationWaitMinutes: 15,
+      deregistrationDelaySeconds: 15,
+      imageTag: 'latest',
+    },
+    buckets: { noncurrentVersionDays: 30, accessLogRetentionDays: 90 },
+    mysql: {
+      engineVersion: MYSQL_VERSION,
+      instanceType: 't4g.small',
+      multiAz: false,
+      readReplicas: 1,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 100,
+      backupRetentionDays: 7,
+      port: 3306,
+    },
+    postgres: {
+      engineVersion: POSTGRES_VERSION,
+      instanceType: 't4g.small',
+      multiAz: false,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 100,
+      backupRetentionDays: 7,
+      port: 5432,
+    },
+    redis: {
+      nodeType: 'cache.t4g.small',
+      shards: 1,
+      replicasPerShard: 1,
+      automaticFailover: true,
+      snapshotRetentionDays: 3,
+    },
+    rabbitmq: { engineVersion: RABBITMQ_VERSION, instanceType: 'mq.m5.large', deploymentMode: 'SINGLE_INSTANCE' },
+    services: {
+      'laravel-web': { cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 4 },
+      'laravel-worker': { cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 3 },
+      'laravel-scheduler': { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 1 },
+      nextjs: { cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 3 },
+    },
+  },
+  prod: {
+    removal: { policy: 'snapshot', deletionProtection: true },
+    logRetentionDays: 365,
+    network: {
+      natGateways: 'one-per-az',
+      interfaceEndpoints: ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 'sts', 'kms'],
+      flowLogRetentionDays: 365,
+    },
+    deployment: {
+      trafficShifting: 'linear-10-1',
+      terminationWaitMinutes: 60,
+      deregistrationDelaySeconds: 30,
+      imageTag: 'latest',
+    },
+    buckets: { noncurrentVersionDays: 90, accessLogRetentionDays: 365 },
+    mysql: {
+      engineVersion: MYSQL_VERSION,
+      instanceType: 'm7g.large',
+      multiAz: true,
+      readReplicas: 1,
+      allocatedStorageGiB: 100,
+      maxAllocatedStorageGiB: 500,
+      backupRetentionDays: 14,
+      port: 3306,
+    },
+    postgres: {
+      engineVersion: POSTGRES_VERSION,
+      instanceType: 'm7g.large',
+      multiAz: true,
+      allocatedStorageGiB: 50,
+      maxAllocatedStorageGiB: 250,
+      backupRetentionDays: 14,
+      port: 5432,
+    },
+    redis: {
+      nodeType: 'cache.m7g.large',
+      shards: 1,
+      replicasPerShard: 1,
+      automaticFailover: true,
+      snapshotRetentionDays: 7,
+    },
+    rabbitmq: { engineVersion: RABBITMQ_VERSION, instanceType: 'mq.m5.large', deploymentMode: 'CLUSTER_MULTI_AZ' },
+    services: {
+      'laravel-web': { cpu: 1024, memoryMiB: 2048, minTasks: 2, maxTasks: 10 },
+      'laravel-worker': { cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 6 },
+      'laravel-scheduler': { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 1 },
+      nextjs: { cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 6 },
+    },
+  },
+};
+
+/** What a service of each kind gets when its system file says nothing else. */
+export const KIND_DEFAULTS: Record<ServiceKind, Partial<ServiceConfig>> = {
+  'laravel-web': { port: 80, healthCheckPath: '/up', environment: {}, uses: [] },
+  'laravel-worker': {
+    command: ['php', 'artisan', 'queue:work', '--sleep=3', '--tries=3', '--max-time=3600'],
+    environment: {},
+    uses: [],
+  },
+  'laravel-scheduler': { command: ['php', 'artisan', 'schedule:work'], environment: {}, uses: [] },
+  nextjs: { port: 3000, healthCheckPath: '/', environment: {}, uses: [] },
+};

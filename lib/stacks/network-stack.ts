@@ -1,0 +1,28 @@
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { natGatewayCount } from '../../config';
+import { Network } from '../constructs/network';
+import { removalPolicyFor } from '../removal';
+import { StageStack, type StageStackProps } from './stage-stack';
+
+/** Properties of {@link NetworkStack}. */
+export type NetworkStackProps = StageStackProps;
+
+/** The network of one stage. Long-lived, but holds no data: only flow logs. */
+export class NetworkStack extends StageStack {
+  /** The stage's VPC and flow logs. */
+  public readonly network: Network;
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.network = new Network(this, 'Network', {
+      cidr: config.network.cidr,
+      availabilityZones: config.availabilityZones,
+      natGateways: natGatewayCount(config),
+      interfaceEndpoints: config.network.interfaceEndpoints,
+      flowLogRetention: config.network.flowLogRetentionDays as logs.RetentionDays,
+      removalPolicy: removalPolicyFor(config),
+    });
+  }
+}

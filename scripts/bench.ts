@@ -1,0 +1,78 @@
+/**
+ * Prints the project's speed and size figures next to their targets. It measures; it does not
+ * assert. Run with `npm run bench`.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const root = path.resolve(__dirname, '..');
+const outdir = path.join(root, 'cdk.out');
+
+function timed(label: string, command: string, args: string[]): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) {
+    console.error(`${label} failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+    process.exit(1);
+  }
+  return seconds;
+}
+
+interface Row {
+  stack: string;
+  resources: number;
+  bytes: number;
+}
+
+/** Every stack template in the cloud assembly, nested stage assemblies included. */
+function stackRows(dir: string): Row[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
+    artifacts?: Record<
+      string,
+      { type: string; properties?: { templateFile?: string; directoryName?: string }; displayName?: string }
+    >;
+  };
+  const rows: Row[] = [];
+  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
+    if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
+      const file = path.join(dir, artifact.properties.templateFile);
+      const template = JSON.parse(fs.readFileSync(file, 'utf8')) as { Resources?: object };
+      rows.push({
+        stack: artifact.displayName ?? id,
+        resources: Object.keys(template.Resources ?? {}).length,
+        bytes: fs.statSync(file).size,
+      });
+    } else if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
+      rows.push(...stackRows(path.join(dir, artifact.properties.directoryName)));
+    }
+  }
+  return rows;
+}
+
+const status = (value: number, target: number) => (value <= target ? 'ok' : 'OVER');
+
+fs.rmSync(outdir, { recursive: true, force: true });
+const synthSeconds = timed('cdk synth', 'npx', ['cdk', 'synth', '--quiet', '**']);
+const rows = stackRows(outdir);
+const testSeconds = timed('jest', 'npx', ['jest', '--silent']);
+
+console.log('\nSpeed (2-core machine targets)');
+console.log(
+  `  full CLI synth, all stages, empty cdk.out  ${synthSeconds.toFixed(1).padStart(6)} s   target <= 10 s  ${status(synthSeconds, 10)}`,
+);
+console.log(
+  `  test suite (jest)                          ${testSeconds.toFixed(1).padStart(6)} s   target <= 60 s  ${status(testSeconds, 60)}`,
+);
+
+console.log('\nTemplates');
+console.log(`  ${'stack'.padEnd(28)} ${'resources'.padStart(9)} ${'bytes'.padStart(9)}`);
+for (const row of rows) {
+  console.log(`  ${row.stack.padEnd(28)} ${String(row.resources).padStart(9)} ${String(row.bytes).padStart(9)}`);
+}
+const total = rows.reduce((acc, r) => ({ resources: acc.resources + r.resources, bytes: acc.bytes + r.bytes }), {
+  resources: 0,
+  bytes: 0,
+});
+console.log(`  ${'total'.padEnd(28)} ${String(total.resources).padStart(9)} ${String(total.bytes).padStart(9)}`);

@@ -1,0 +1,225 @@
+import { ConfigError, loadConfigs, resolveAll, resolveStage, SYSTEMS, type SystemDefinition } from '../../config';
+import { csl } from '../../config/systems/csl';
+import { shipment } from '../../config/systems/shipment';
+
+/** A copy of a system file with one change applied, as a careless edit would make it. */
+function edited(system: SystemDefinition, edit: (draft: any) => void): SystemDefinition {
+  const draft = structuredClone(system) as any;
+  edit(draft);
+  return draft;
+}
+
+/** The problems a configuration is rejected with. */
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but the configuration was accepted');
+}
+
+describe('committed configuration', () => {
+  test('every stage of every system resolves', () => {
+    const configs = loadConfigs();
+    expect(configs.map((c) => `${c.system}.${c.stage}`)).toEqual([
+      'csl.dev',
+      'csl.staging',
+      'csl.prod',
+      'shipment.dev',
+      'shipment.staging',
+      'shipment.prod',
+    ]);
+  });
+
+  test('tier defaults apply and per-stage overrides win', () => {
+    const prod = resolveStage(shipment, 'prod');
+    expect(prod.mysql?.multiAz).toBe(true);
+    expect(prod.redis?.shards).toBe(3); // shipment's prod override
+    expect(prod.redis?.clusterMode).toBe(true); // shipment's system file
+    expect(prod.services.web.minTasks).toBe(2); // prod tier
+    const dev = resolveStage(csl, 'dev');
+    expect(dev.removal.policy).toBe('destroy');
+    expect(dev.mysql?.readReplicas).toBe(0);
+    expect(dev.services.worker.command).toEqual(expect.arrayContaining(['queue:work']));
+  });
+
+  test('a filter narrows to one system and stage', () => {
+    expect(loadConfigs({ systems: ['csl'], stages: ['prod'] }).map((c) => `${c.system}.${c.stage}`)).toEqual([
+      'csl.prod',
+    ]);
+  });
+
+  test('an unknown system or stage in a filter is named', () => {
+    expect(problemsOf(() => loadConfigs({ systems: ['cls'], stages: ['production'] }))).toEqual([
+      "system 'cls' is unknown (use one of: csl, shipment)",
+      "stage 'production' is unknown (use one of: dev, staging, prod)",
+    ]);
+  });
+
+  test('system names are unique', () => {
+    expect(new Set(SYSTEMS.map((s) => s.name)).size).toBe(SYSTEMS.length);
+  });
+});
+
+describe('bad input names the system, stage, path and fix', () => {
+  test('a misspelled key', () => {
+    const bad = edited(shipment, (d) => {
+      d.stages.prod.mysql = { mutliAz: true };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'prod'))).toContain(
+      "shipment.prod.mysql.mutliAz: unknown key (did you mean 'multiAz'?)",
+    );
+  });
+
+  test('a misspelled key at the top of a stage', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.dev.availabiltyZones = ['eu-west-1a'];
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toContain(
+      "csl.dev.availabiltyZones: unknown key (did you mean 'availabilityZones'?)",
+    );
+  });
+
+  test('a wrong type', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.staging.mysql = { readReplicas: 'two' };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'staging'))).toContain(
+      "csl.staging.mysql.readReplicas: expected number, got the string 'two'",
+    );
+  });
+
+  test('a missing required value', () => {
+    const bad = edited(csl, (d) => {
+      delete d.stages.dev.account;
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toContain(
+      'csl.dev.account: required, but missing (expected string)',
+    );
+  });
+
+  test('an invalid CIDR', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.dev.network.cidr = '10.300.0.0/16';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "csl.dev.network.cidr: '10.300.0.0/16' has an octet above 255",
+    ]);
+  });
+
+  test('a CIDR with host bits set suggests the network address', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.dev.network.cidr = '10.10.1.0/16';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "csl.dev.network.cidr: '10.10.1.0/16' has host bits set (did you mean '10.10.0.0/16'?)",
+    ]);
+  });
+
+  test('prod without Multi-AZ MySQL', () => {
+    const bad = edited(shipment, (d) => {
+      d.stages.prod.mysql = { multiAz: false };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'prod'))).toEqual([
+      'shipment.prod.mysql.multiAz: prod requires Multi-AZ (set multiAz: true)',
+    ]);
+  });
+
+  test('prod that would destroy its data or skip NAT redundancy', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.prod.removal = { policy: 'destroy', deletionProtection: false };
+      d.stages.prod.network.natGateways = 1;
+    });
+    expect(problemsOf(() => resolveStage(bad, 'prod'))).toEqual([
+      "csl.prod.removal.policy: prod must keep its data (set policy: 'snapshot' or 'retain')",
+      'csl.prod.removal.deletionProtection: prod requires deletion protection (set deletionProtection: true)',
+      "csl.prod.network.natGateways: prod needs one NAT gateway per zone (set natGateways: 'one-per-az')",
+    ]);
+  });
+
+  test('a host outside the stage domain', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.staging.services = { api: { host: 'api.example.org' } };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'staging'))).toEqual([
+      "csl.staging.services.api.host: 'api.example.org' is outside the stage's domain 'staging.cfpcsl.com' (use a label such as 'api' or a name ending in '.staging.cfpcsl.com')",
+    ]);
+  });
+
+  test('two services on one host', () => {
+    const bad = edited(csl, (d) => {
+      d.services.admin.host = 'certification.dev.cfpcsl.com';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "csl.dev.services.admin.host: 'certification.dev.cfpcsl.com' is already the host of service 'certification'; give each service its own host",
+    ]);
+  });
+
+  test('an external database password given as plaintext', () => {
+    const bad = edited(shipment, (d) => {
+      d.stages.dev.externalDatabases.dolibarr.password = 'readonly_password';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'shipment.dev.externalDatabases.dolibarr.password: plaintext passwords are not allowed; store the read-only credentials in Secrets Manager and set credentials: { secretName: "..." }',
+    ]);
+  });
+
+  test('a secret passed as a plain environment variable', () => {
+    const bad = edited(shipment, (d) => {
+      d.services.web.environment = { REDIS_PASSWORD: 'redis_password' };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'shipment.dev.services.web.environment.REDIS_PASSWORD: looks like a secret; plain environment values end up in the template (pass it through Secrets Manager instead)',
+    ]);
+  });
+
+  test('a service that uses a data store the system does not have', () => {
+    const bad = edited(shipment, (d) => {
+      d.services.worker.uses = ['mysql', 'rabbitmq'];
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "shipment.dev.services.worker.uses.1: 'rabbitmq' is not a data store of this system (available: dolibarr, mysql, redis, uploads)",
+    ]);
+  });
+
+  test('min tasks above max tasks', () => {
+    const bad = edited(shipment, (d) => {
+      d.stages.prod.services = { web: { minTasks: 12 } };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'prod'))).toEqual([
+      'shipment.prod.services.web.minTasks: minTasks 12 is above maxTasks 10; lower minTasks or raise maxTasks',
+    ]);
+  });
+
+  test('an availability zone outside the region', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.dev.availabilityZones = ['eu-west-1a', 'us-east-1b'];
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "csl.dev.availabilityZones.1: 'us-east-1b' is not a zone of region eu-west-1 (use e.g. 'eu-west-1a')",
+    ]);
+  });
+
+  test('a bare MySQL major version, which CloudFormation rejects', () => {
+    const bad = edited(csl, (d) => {
+      d.mysql.engineVersion = '8.0';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "csl.dev.mysql.engineVersion: must be a full MySQL 8.0 version such as '8.0.40' (not '8.0')",
+    ]);
+  });
+
+  test('every problem of every stage is reported at once', () => {
+    const bad = edited(csl, (d) => {
+      d.mysql.engineVersion = '8';
+    });
+    const problems = problemsOf(() => resolveAll([bad]));
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'csl.dev.mysql.engineVersion',
+      'csl.staging.mysql.engineVersion',
+      'csl.prod.mysql.engineVersion',
+    ]);
+  });
+});

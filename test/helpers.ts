@@ -1,0 +1,35 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { loadConfigs, type ConfigFilter } from '../config';
+import { buildApp } from '../lib/app';
+import type { SystemStage } from '../lib/stages/system-stage';
+
+const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+/**
+ * An App with the same feature flags as `cdk.json` (so template validation findings are
+ * errors), asset bundling skipped, and validation failures thrown from `synth()` with the
+ * report in the message.
+ */
+export function testApp(extraContext: Record<string, unknown> = {}): App {
+  return new App({
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')),
+    context: {
+      ...cdkJson.context,
+      '@aws-cdk/core:appMode': 'inmemory',
+      'aws:cdk:bundling-stacks': [],
+      ...extraContext,
+    },
+  });
+}
+
+/** Builds the app for the selected (system, stage) pairs exactly as `bin/app.ts` does. */
+export function buildTestApp(filter: ConfigFilter = {}): { app: App; stages: SystemStage[] } {
+  const app = testApp();
+  const stages = buildApp(app, loadConfigs(filter));
+  return { app, stages };
+}
