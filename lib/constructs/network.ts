@@ -2,6 +2,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { pascal } from '../names';
 
 /** Interface endpoints a stage can switch on, by the names config uses. */
 const INTERFACE_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
@@ -114,7 +115,7 @@ export class Network extends Construct {
       });
       endpointSg.addIngressRule(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
       for (const name of endpoints) {
-        this.vpc.addInterfaceEndpoint(endpointId(name), {
+        this.vpc.addInterfaceEndpoint(`${pascal(name)}Endpoint`, {
           service: INTERFACE_ENDPOINTS[name],
           subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
           privateDnsEnabled: true,
@@ -124,12 +125,4 @@ export class Network extends Construct {
       }
     }
   }
-}
-
-/** `ecr.dkr` → `EcrDkrEndpoint`: a stable construct id per endpoint name. */
-function endpointId(name: string): string {
-  return `${name
-    .split('.')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('')}Endpoint`;
 }

@@ -2,6 +2,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { natGatewayCount } from '../../config';
 import { Network } from '../constructs/network';
+import { ServiceSecurityGroups } from '../constructs/service-security-groups';
 import { removalPolicyFor } from '../removal';
 import { StageStack, type StageStackProps } from './stage-stack';
 
@@ -12,6 +13,8 @@ export type NetworkStackProps = StageStackProps;
 export class NetworkStack extends StageStack {
   /** The stage's VPC and flow logs. */
   public readonly network: Network;
+  /** One security group per service, for the data layer to admit. */
+  public readonly serviceSecurityGroups: ServiceSecurityGroups;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
@@ -23,6 +26,10 @@ export class NetworkStack extends StageStack {
       interfaceEndpoints: config.network.interfaceEndpoints,
       flowLogRetention: config.network.flowLogRetentionDays as logs.RetentionDays,
       removalPolicy: removalPolicyFor(config),
+    });
+    this.serviceSecurityGroups = new ServiceSecurityGroups(this, 'ServiceSecurityGroups', {
+      vpc: this.network.vpc,
+      services: Object.keys(config.services),
     });
   }
 }

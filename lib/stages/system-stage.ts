@@ -1,6 +1,7 @@
 import { Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
+import { pascal } from '../names';
 import { AppStack } from '../stacks/app-stack';
 import { DataStack } from '../stacks/data-stack';
 import { EdgeStack } from '../stacks/edge-stack';
@@ -35,6 +36,7 @@ export class SystemStage extends Stage {
     this.data = new DataStack(this, 'Data', {
       config,
       vpc: this.network.network.vpc,
+      serviceSecurityGroups: this.network.serviceSecurityGroups,
       description: describe(config, 'data: databases, cache, broker, buckets, keys, secrets'),
     });
     this.app = new AppStack(this, 'App', {
@@ -57,11 +59,6 @@ export class SystemStage extends Stage {
 
 /** `csl` + `prod` → `Csl-Prod`: the stage id users type in `cdk deploy 'Csl-Prod/*'`. */
 export function stageId(config: Pick<ResolvedConfig, 'system' | 'stage'>): string {
-  const pascal = (s: string) =>
-    s
-      .split('-')
-      .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-      .join('');
   return `${pascal(config.system)}-${pascal(config.stage)}`;
 }
 

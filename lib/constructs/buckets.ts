@@ -1,0 +1,95 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
+
+/** Properties of {@link AppBuckets}. */
+export interface AppBucketsProps {
+  /** Key that encrypts uploaded files. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Days before a replaced or deleted upload's old version is removed.
+   *
+   * @default 30
+   */
+  readonly noncurrentVersionDays?: number;
+  /**
+   * Days access logs are kept.
+   *
+   * @default 365
+   */
+  readonly accessLogRetentionDays?: number;
+  /**
+   * What happens to the buckets when they leave the stack. With DESTROY the buckets are
+   * emptied first, so a dev stage can be torn down in one command.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The buckets of a system: uploads (Laravel's `s3` disk: `FILESYSTEM_DISK=s3`), static assets
+ * (served by CloudFront through origin access control), and the log bucket the other two and
+ * the load balancer write access logs to. All private, TLS-only, encrypted.
+ */
+export class AppBuckets extends Construct {
+  /** Uploaded files; versioned, KMS-encrypted, reached through the task role only. */
+  public readonly uploads: s3.Bucket;
+  /** Static assets behind CloudFront. */
+  public readonly assets: s3.Bucket;
+  /** Access logs of the buckets, the load balancer and CloudFront. */
+  public readonly logs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: AppBucketsProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const destroy = removalPolicy === RemovalPolicy.DESTROY;
+    const common: s3.BucketProps = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      removalPolicy,
+      autoDeleteObjects: destroy,
+    };
+
+    this.logs = new s3.Bucket(this, 'Logs', {
+      ...common,
+      // Server access logging and ALB logs write only to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      // CloudFront standard logs are delivered with ACLs.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ id: 'ExpireLogs', expiration: Duration.days(props.accessLogRetentionDays ?? 365) }],
+    });
+    acknowledge(
+      this.logs,
+      'AwsSolutions-S1',
+      'This is the access-log bucket; logging it into itself would log every log delivery.',
+    );
+
+    this.uploads = new s3.Bucket(this, 'Uploads', {
+      ...common,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      serverAccessLogsBucket: this.logs,
+      serverAccessLogsPrefix: 'uploads/',
+      lifecycleRules: [
+        { id: 'ExpireOldVersions', noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30) },
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+
+    this.assets = new s3.Bucket(this, 'Assets', {
+      ...common,
+      // CloudFront reads through OAC; SSE-S3 needs no key policy for the distribution.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      serverAccessLogsBucket: this.logs,
+      serverAccessLogsPrefix: 'assets/',
+      lifecycleRules: [{ id: 'ExpireOldVersions', noncurrentVersionExpiration: Duration.days(30) }],
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
+import { performanceInsights, RdsDatabase, type RdsDatabaseProps } from './rds-database';
+
+/** Properties of {@link MysqlDatabase}. */
+export interface MysqlDatabaseProps extends RdsDatabaseProps {
+  /**
+   * Read replicas to create next to the primary; Laravel reads from them (`DB_READ_HOST`).
+   *
+   * @default 0
+   */
+  readonly readReplicas?: number;
+}
+
+/**
+ * RDS MySQL 8.0: the seeds' "MySQL primary" and its "MySQL slave" read replicas.
+ * `require_secure_transport` refuses unencrypted connections.
+ */
+export class MysqlDatabase extends RdsDatabase {
+  /** The read replicas, in order. */
+  public readonly replicas: rds.DatabaseInstanceReadReplica[] = [];
+
+  constructor(scope: Construct, id: string, props: MysqlDatabaseProps) {
+    const major = props.engineVersion.split('.').slice(0, 2).join('.');
+    super(scope, id, props, {
+      engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.of(props.engineVersion, major) }),
+      defaultPort: 3306,
+      parameters: {
+        require_secure_transport: '1',
+        slow_query_log: '1',
+        long_query_time: '2',
+        log_output: 'FILE',
+      },
+      logExports: ['error', 'slowquery'],
+      masterUsername: 'dbadmin',
+    });
+    const readReplicas = props.readReplicas ?? 0;
+    if (readReplicas < 0 || readReplicas > 5) {
+      throw new Error(`${this.node.path}: readReplicas ${readReplicas} is outside 0..5`);
+    }
+
+    for (let i = 1; i <= readReplicas; i++) {
+      const replica = new rds.DatabaseInstanceReadReplica(this, `ReadReplica${i}`, {
+        sourceDatabaseInstance: this.primary,
+        instanceType: new ec2.InstanceType(props.instanceType),
+        vpc: props.vpc,
+        subnetGroup: this.subnetGroup,
+        securityGroups: [this.securityGroup],
+        port: this.port,
+        parameterGroup: this.parameterGroup,
+        cloudwatchLogsExports: this.settings.logExports,
+        cloudwatchLogsRetention: props.logRetention,
+        monitoringInterval: this.monitoringInterval,
+        monitoringRole: this.monitoringRole,
+        ...performanceInsights(props.instanceType, props.encryptionKey),
+        iamAuthentication: true,
+        autoMinorVersionUpgrade: true,
+        publiclyAccessible: false,
+        caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+        deletionProtection: props.deletionProtection ?? true,
+        // A replica holds no data of its own and RDS cannot snapshot one on delete.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      acknowledge(
+        replica,
+        'AwsSolutions-RDS2',
+        'A replica inherits encryption (and the KMS key) from its encrypted primary; CloudFormation rejects StorageEncrypted on a replica.',
+      );
+      if (!(props.deletionProtection ?? true)) {
+        acknowledge(
+          replica,
+          'AwsSolutions-RDS10',
+          'Deletion protection is off only where the tier is disposable (dev).',
+        );
+      }
+      acknowledge(
+        replica,
+        'AwsSolutions-RDS11',
+        'Replicas listen on the same port as the primary, so one DB_PORT serves both connections; the security group admits only the app services.',
+      );
+      acknowledge(
+        replica,
+        'AwsSolutions-RDS3',
+        'A read replica has no Multi-AZ setting of its own; availability comes from the Multi-AZ primary and from Laravel falling back to it.',
+      );
+      this.replicas.push(replica);
+    }
+    acknowledge(
+      this.primary,
+      'AwsSolutions-RDS11',
+      'Laravel and its drivers expect 3306; the security group admits only the app services, so a non-default port would add no protection.',
+    );
+  }
+
+  /** Host names of the read replicas, for `DB_READ_HOST`. */
+  public get readEndpoints(): string[] {
+    return this.replicas.map((r) => r.dbInstanceEndpointAddress);
+  }
+}
