@@ -1,0 +1,379 @@
+/**
+ * The replacement guard: finds changes to the CDK app that would replace, destroy or orphan a
+ * stateful resource (a database, a bucket, a key, ...), by diffing each stack's synthesized
+ * template against a committed baseline with `@aws-cdk/cloudformation-diff`, the diff engine
+ * behind `cdk diff`.
+ *
+ * How it is used:
+ * - `test/baselines/<StageId>/<Stack>.template.json` hold the reviewed, normalised templates of
+ *   every stack; `npm run baselines:update` rewrites them from the current app.
+ * - `test/guard/replacement-guard.test.ts` synthesizes the app and fails on every destructive
+ *   change against the baselines that `test/baselines/allowlist.json` does not acknowledge.
+ * - An intended destructive change gets an allowlist entry whose reason says why losing or
+ *   moving the data is acceptable. Once the baselines are regenerated the entry matches nothing
+ *   and must be removed: a stale entry would wave through the next replacement of that resource.
+ *
+ * This module has no side effects on import; scripts and tests call it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { fullDiff, ResourceImpact, type ResourceDifference } from '@aws-cdk/cloudformation-diff';
+import { z } from 'zod';
+
+/**
+ * CloudFormation types whose resources hold data (or guard it, like KMS keys and secrets), so
+ * replacing or deleting one loses that data or cuts access to it.
+ *
+ * Not listed on purpose: `AWS::RDS::DBSubnetGroup` and other supporting resources hold no data
+ * themselves. A change to them that replaces a database (a new `DBSubnetGroupName` on a
+ * `DBInstance`) is still caught, because the diff propagates the replacement to the resources
+ * that reference the replaced one.
+ */
+export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::ElastiCache::ReplicationGroup',
+  'AWS::ElastiCache::CacheCluster',
+  'AWS::AmazonMQ::Broker',
+  'AWS::S3::Bucket',
+  'AWS::SecretsManager::Secret',
+  'AWS::KMS::Key',
+  'AWS::Logs::LogGroup',
+  'AWS::EFS::FileSystem',
+  'AWS::DynamoDB::Table',
+  'AWS::ECR::Repository',
+  'AWS::Backup::BackupVault',
+]);
+
+/** What a change would do to an existing stateful resource. */
+export type DestructiveImpact = 'replace' | 'may-replace' | 'destroy' | 'orphan';
+
+/** One change that would replace, destroy or orphan a stateful resource. */
+export interface DestructiveChange {
+  /** The stack's display name, `Csl-Prod/Data`. */
+  stack: string;
+  /** The resource's logical id in the baseline (the old id when a construct was renamed). */
+  logicalId: string;
+  /** Its CloudFormation type, `AWS::RDS::DBInstance`. */
+  type: string;
+  /**
+   * `replace`: CloudFormation creates a new resource and deletes the old one (or keeps it
+   * unmanaged under `UpdateReplacePolicy: Retain`); the new one starts empty.
+   * `may-replace`: a changed property replaces the resource under some conditions.
+   * `destroy`: the resource left the template and is deleted (a `Snapshot` policy keeps a
+   * final snapshot only).
+   * `orphan`: the resource left the template and `DeletionPolicy: Retain` keeps it, no longer
+   * managed by the stack.
+   */
+  impact: DestructiveImpact;
+  /** Why: the properties that force the replacement, or the deletion policy of a removed resource. */
+  reason: string;
+}
+
+/** A destructive change someone has reviewed and accepted. */
+export interface AllowlistEntry {
+  /** The stack's display name, `Csl-Prod/Data`. */
+  stack: string;
+  /** The logical id the change is reported under. */
+  logicalId: string;
+  /** Why losing, replacing or un-managing this resource is acceptable (at least 15 characters). */
+  reason: string;
+}
+
+/** The outcome of {@link applyAllowlist}. */
+export interface AllowlistResult {
+  /** Changes no entry acknowledges: these fail the guard. */
+  blocked: DestructiveChange[];
+  /** Changes an entry acknowledges. */
+  allowed: DestructiveChange[];
+  /** Entries that match no change: stale, to be removed. */
+  unusedEntries: AllowlistEntry[];
+}
+
+/** The result of comparing a whole cloud assembly with its baselines. */
+export interface AssemblyComparison {
+  /** Destructive changes across all stacks, including stacks that no longer exist. */
+  changes: DestructiveChange[];
+  /** Current stacks with no baseline, by display name. */
+  newStacks: string[];
+}
+
+/** Shortest allowlist reason accepted: long enough that it has to say something. */
+const MIN_REASON_LENGTH = 15;
+
+/** The CloudFormation-diff impacts the guard reports, and how it names them. */
+const REPORTED_IMPACTS: Partial<Record<ResourceImpact, DestructiveImpact>> = {
+  [ResourceImpact.WILL_REPLACE]: 'replace',
+  [ResourceImpact.MAY_REPLACE]: 'may-replace',
+  [ResourceImpact.WILL_DESTROY]: 'destroy',
+  [ResourceImpact.WILL_ORPHAN]: 'orphan',
+};
+
+/** How {@link formatChange} words each impact. */
+const VERBS: Record<DestructiveImpact, string> = {
+  replace: 'REPLACED',
+  'may-replace': 'MAYBE REPLACED',
+  destroy: 'DESTROYED',
+  orphan: 'ORPHANED',
+};
+
+/** An asset hash as the default synthesizer writes it into `S3Key`s: 64 hex digits, maybe a suffix. */
+const ASSET_HASH = /^[0-9a-f]{64}(\.[a-z]+)?$/;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Template = { [key: string]: Json };
+
+/**
+ * A deep copy of a template without what changes from synth to synth or between CDK versions
+ * but never touches a deployed resource, so baselines only change when the infrastructure does:
+ * the `AWS::CDK::Metadata` resource (and the condition it may come with), the `BootstrapVersion`
+ * parameter and rule, `aws:asset:*` resource metadata, and asset hashes in string values.
+ */
+export function normalizeTemplate(template: object): Template {
+  const copy = structuredClone(template) as Template;
+  const resources = asObject(copy.Resources) ?? {};
+  for (const [id, resource] of Object.entries(resources)) {
+    const body = asObject(resource);
+    if (body?.Type === 'AWS::CDK::Metadata') {
+      delete resources[id];
+      continue;
+    }
+    const metadata = asObject(body?.Metadata) ?? {};
+    for (const key of Object.keys(metadata)) if (key.startsWith('aws:asset:')) delete metadata[key];
+  }
+  removeEntry(copy, 'Parameters', 'BootstrapVersion');
+  removeEntry(copy, 'Rules', 'CheckBootstrapVersion');
+  removeEntry(copy, 'Conditions', 'CDKMetadataAvailable');
+  return replaceAssetHashes(copy) as Template;
+}
+
+/**
+ * The changes between two templates of one stack that would replace, destroy or orphan a
+ * resource of a {@link STATEFUL_TYPES} type. Templates are normalised first
+ * ({@link normalizeTemplate}); an absent stack is `{}`.
+ *
+ * @param stack  the stack's display name, copied into each change
+ * @param before the baseline (deployed) template
+ * @param after  the template the app synthesizes now
+ */
+export function findDestructiveChanges(stack: string, before: object, after: object): DestructiveChange[] {
+  const diff = fullDiff(normalizeTemplate(before), normalizeTemplate(after));
+  const changes: DestructiveChange[] = [];
+  diff.resources.forEachDifference((logicalId, change) => {
+    const type = change.oldResourceType ?? change.newResourceType;
+    if (type === undefined || !isStateful(change)) return;
+    const impact = REPORTED_IMPACTS[change.changeImpact];
+    if (impact === undefined) return;
+    changes.push({ stack, logicalId, type, impact, reason: explain(change, impact, diff.resources.changes) });
+  });
+  return changes.sort(byStackThenId);
+}
+
+/**
+ * Splits changes into those an allowlist entry acknowledges (same stack and logical id) and
+ * those it does not, and names the entries that matched nothing.
+ *
+ * @throws Error when an entry's reason is missing or shorter than 15 characters
+ */
+export function applyAllowlist(
+  changes: readonly DestructiveChange[],
+  allowlist: readonly AllowlistEntry[],
+): AllowlistResult {
+  const unexplained = allowlist.filter((e) => (e.reason ?? '').trim().length < MIN_REASON_LENGTH);
+  if (unexplained.length > 0) {
+    const which = unexplained.map((e) => `${e.stack} ${e.logicalId}`).join(', ');
+    throw new Error(
+      `every allowlist entry needs a reason of at least ${MIN_REASON_LENGTH} characters saying why the ` +
+        `destructive change is acceptable; missing or too short for: ${which}`,
+    );
+  }
+  const matches = (e: AllowlistEntry, c: DestructiveChange) => e.stack === c.stack && e.logicalId === c.logicalId;
+  return {
+    blocked: changes.filter((c) => !allowlist.some((e) => matches(e, c))),
+    allowed: changes.filter((c) => allowlist.some((e) => matches(e, c))),
+    unusedEntries: allowlist.filter((e) => !changes.some((c) => matches(e, c))),
+  };
+}
+
+/**
+ * Reads and checks an allowlist file: a JSON array of {@link AllowlistEntry}. Reasons are
+ * checked by {@link applyAllowlist}.
+ *
+ * @throws Error naming the file when it is not such an array
+ */
+export function readAllowlist(file: string): AllowlistEntry[] {
+  const schema = z.array(z.strictObject({ stack: z.string(), logicalId: z.string(), reason: z.string() }));
+  const parsed = schema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(`${file} must be an array of { stack, logicalId, reason }: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Every stack template of a synthesized cloud assembly directory, nested stage assemblies
+ * included, keyed by the stack's display name (`Csl-Prod/Data`), in manifest order.
+ *
+ * @param outdir the assembly directory (`cdk.out`, or an App's `outdir` after `app.synth()`)
+ */
+export function synthTemplates(outdir: string): Map<string, object> {
+  const manifest = readJson(path.join(outdir, 'manifest.json')) as {
+    artifacts?: Record<
+      string,
+      { type: string; displayName?: string; properties?: { templateFile?: string; directoryName?: string } }
+    >;
+  };
+  const templates = new Map<string, object>();
+  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
+    if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
+      templates.set(artifact.displayName ?? id, readJson(path.join(outdir, artifact.properties.templateFile)));
+    } else if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
+      for (const [name, template] of synthTemplates(path.join(outdir, artifact.properties.directoryName))) {
+        templates.set(name, template);
+      }
+    }
+  }
+  return templates;
+}
+
+/** Where the baseline of a stack lives: `Csl-Prod/Data` → `<dir>/Csl-Prod/Data.template.json`. */
+export function baselinePath(dir: string, stack: string): string {
+  return path.join(dir, ...stack.split('/').slice(0, -1), `${stack.split('/').pop()}.template.json`);
+}
+
+/**
+ * Every baseline under `dir`, keyed by stack display name (the inverse of {@link baselinePath}).
+ * A missing directory holds no baselines.
+ */
+export function readBaselines(dir: string): Map<string, object> {
+  const baselines = new Map<string, object>();
+  if (!fs.existsSync(dir)) return baselines;
+  const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  for (const file of files.filter((f) => f.endsWith('.template.json')).sort()) {
+    const stack = file.slice(0, -'.template.json'.length).split(path.sep).join('/');
+    baselines.set(stack, readJson(path.join(dir, file)));
+  }
+  return baselines;
+}
+
+/** A template as a baseline file holds it: normalised, pretty-printed, ending in a newline. */
+export function serializeBaseline(template: object): string {
+  return `${JSON.stringify(normalizeTemplate(template), null, 2)}\n`;
+}
+
+/**
+ * Compares every stack of an assembly with its baseline. A baseline whose stack no longer
+ * exists counts as a deleted stack: each stateful resource in it is destroyed or orphaned.
+ * A stack with no baseline is listed in `newStacks` (it has nothing to lose yet, but it must
+ * get a baseline so its resources are guarded from now on).
+ */
+export function compareWithBaselines(
+  baselines: ReadonlyMap<string, object>,
+  current: ReadonlyMap<string, object>,
+): AssemblyComparison {
+  const changes: DestructiveChange[] = [];
+  for (const [stack, before] of baselines) {
+    changes.push(...findDestructiveChanges(stack, before, current.get(stack) ?? {}));
+  }
+  const newStacks = [...current.keys()].filter((stack) => !baselines.has(stack));
+  return { changes: changes.sort(byStackThenId), newStacks };
+}
+
+/**
+ * One line a reviewer can act on, e.g.
+ * `Csl-Prod/Data MysqlPrimary1234 (AWS::RDS::DBInstance) would be REPLACED: Port`.
+ */
+export function formatChange(c: DestructiveChange): string {
+  return `${c.stack} ${c.logicalId} (${c.type}) would be ${VERBS[c.impact]}: ${c.reason}`;
+}
+
+/** True when the resource is stateful before or after the change (a type change counts too). */
+function isStateful(change: ResourceDifference): boolean {
+  // A read replica holds no data of its own: removing or replacing one loses nothing.
+  const replica = [change.oldValue, change.newValue].some(
+    (r) => r?.Properties?.SourceDBInstanceIdentifier !== undefined,
+  );
+  if (replica) return false;
+  return [change.oldResourceType, change.newResourceType].some((t) => t !== undefined && STATEFUL_TYPES.has(t));
+}
+
+/** The `reason` of a change: what forces the replacement, or what deleting the resource does. */
+function explain(
+  change: ResourceDifference,
+  impact: DestructiveImpact,
+  all: Record<string, ResourceDifference>,
+): string {
+  if (impact === 'destroy' || impact === 'orphan') {
+    return removalReason(change.oldValue?.DeletionPolicy) + renameHint(change, all);
+  }
+  if (change.oldResourceType !== change.newResourceType) {
+    return `type changes from ${change.oldResourceType} to ${change.newResourceType}`;
+  }
+  // Only the properties that drive the impact: listing every updated property would hide the
+  // one that matters among tags and descriptions.
+  const replacing = (i?: ResourceImpact) => i === ResourceImpact.WILL_REPLACE || i === ResourceImpact.MAY_REPLACE;
+  const properties = Object.entries(change.propertyUpdates)
+    .filter(([, diff]) => replacing(diff.changeImpact))
+    .map(([name, diff]) =>
+      diff.changeImpact === ResourceImpact.MAY_REPLACE && impact === 'replace' ? `${name} (may)` : name,
+    )
+    .sort();
+  return properties.length > 0 ? properties.join(', ') : 'the diff names no property';
+}
+
+/** What happens to a resource that leaves the template, by its `DeletionPolicy`. */
+function removalReason(policy: unknown): string {
+  switch (policy) {
+    case 'Retain':
+    case 'RetainExceptOnCreate':
+      return `removed from the template; DeletionPolicy ${policy} keeps it outside the stack`;
+    case 'Snapshot':
+      return 'removed from the template; DeletionPolicy Snapshot deletes it after a final snapshot';
+    case undefined:
+      return 'removed from the template; with no DeletionPolicy CloudFormation deletes it';
+    default:
+      return `removed from the template; DeletionPolicy ${String(policy)} deletes it`;
+  }
+}
+
+/**
+ * A removed resource next to an added one of the same type is most often a renamed construct
+ * id or a moved construct, which changes the logical id: say so, because the fix is then to
+ * keep the old id (`overrideLogicalId`), not to accept the loss.
+ */
+function renameHint(removed: ResourceDifference, all: Record<string, ResourceDifference>): string {
+  const added = Object.entries(all)
+    .filter(([, d]) => d.isAddition && d.newResourceType === removed.oldResourceType)
+    .map(([id]) => id)
+    .sort();
+  return added.length > 0 ? ` (added in the same stack: ${added.join(', ')}; a changed logical id?)` : '';
+}
+
+function byStackThenId(a: DestructiveChange, b: DestructiveChange): number {
+  return a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId);
+}
+
+function asObject(value: Json | undefined): { [key: string]: Json } | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+}
+
+/** Deletes `template[section][key]`, and the section when that leaves it empty. */
+function removeEntry(template: Template, section: string, key: string): void {
+  const entries = asObject(template[section]);
+  if (!entries) return;
+  delete entries[key];
+  if (Object.keys(entries).length === 0) delete template[section];
+}
+
+function replaceAssetHashes(value: Json): Json {
+  if (typeof value === 'string') return value.replace(ASSET_HASH, '<asset-hash>$1');
+  if (Array.isArray(value)) return value.map(replaceAssetHashes);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceAssetHashes(v)]));
+  }
+  return value;
+}
+
+function readJson(file: string): object {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as object;
+}

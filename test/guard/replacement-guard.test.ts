@@ -1,0 +1,408 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import {
+  applyAllowlist,
+  compareWithBaselines,
+  findDestructiveChanges,
+  formatChange,
+  normalizeTemplate,
+  readAllowlist,
+  readBaselines,
+  synthTemplates,
+  type DestructiveChange,
+} from '../../scripts/guard';
+import { buildTestApp } from '../helpers';
+
+const BASELINES = path.join(__dirname, '..', 'baselines');
+const STACK = 'Test/Data';
+
+/**
+ * A throwaway App. Its templates only feed the diff, so the built-in template validation (which
+ * test/lib/app.test.ts runs on the real app) is off: it would only flag the fixtures' shortcuts.
+ */
+function throwawayApp(outdir?: string): App {
+  return new App({ builtinCloudFormationValidation: false, ...(outdir ? { outdir } : {}) });
+}
+
+/** The template of a throwaway stack that `build` fills. */
+function synth(build: (stack: Stack) => void): object {
+  const stack = new Stack(throwawayApp(), 'Data', { env: { account: '111111111111', region: 'eu-west-1' } });
+  build(stack);
+  return Template.fromStack(stack).toJSON();
+}
+
+/** The logical id of the only resource of `type` in `template`. */
+function idOf(template: object, type: string): string {
+  const ids = Object.entries((template as { Resources: Record<string, { Type: string }> }).Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id]) => id);
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+interface MysqlOptions {
+  port?: number;
+  storageEncrypted?: boolean;
+  subnetGroupName?: string;
+  allocatedStorage?: number;
+  multiAz?: boolean;
+}
+
+/** A MySQL 8.0 instance in an imported VPC, with an explicit subnet group. */
+function mysql(options: MysqlOptions = {}): object {
+  return synth((stack) => {
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-1',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      isolatedSubnetIds: ['subnet-1', 'subnet-2'],
+    });
+    const subnetGroup = new rds.SubnetGroup(stack, 'SubnetGroup', {
+      vpc,
+      description: 'isolated subnets',
+      subnetGroupName: options.subnetGroupName ?? 'mysql-isolated',
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    });
+    new rds.DatabaseInstance(stack, 'Mysql', {
+      engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_0 }),
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+      vpc,
+      subnetGroup,
+      port: options.port ?? 3306,
+      storageEncrypted: options.storageEncrypted ?? true,
+      allocatedStorage: options.allocatedStorage ?? 20,
+      multiAz: options.multiAz ?? false,
+    });
+  });
+}
+
+function broker(deploymentMode: string): object {
+  return synth((stack) => {
+    new amazonmq.CfnBroker(stack, 'Rabbitmq', {
+      brokerName: 'rabbitmq',
+      engineType: 'RABBITMQ',
+      engineVersion: '3.13',
+      hostInstanceType: 'mq.m5.large',
+      deploymentMode,
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: true,
+      subnetIds: ['subnet-1', 'subnet-2'],
+      users: [{ username: 'app', password: '{{resolve:secretsmanager:rabbitmq:SecretString:password}}' }],
+    });
+  });
+}
+
+/** A stack with a bucket under construct id `id`, or none when `id` is undefined. */
+function bucketStack(id: string | undefined, removalPolicy: RemovalPolicy, versioned = false): object {
+  return synth((stack) => {
+    if (id !== undefined) new s3.Bucket(stack, id, { removalPolicy, versioned });
+  });
+}
+
+describe('findDestructiveChanges', () => {
+  test('lets a read replica go: it holds no data of its own', () => {
+    const withReplica = (replicas: number) =>
+      synth((stack) => {
+        const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+          vpcId: 'vpc-1',
+          availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+          isolatedSubnetIds: ['subnet-1', 'subnet-2'],
+        });
+        const primary = new rds.DatabaseInstance(stack, 'Mysql', {
+          engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_0 }),
+          instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+          vpc,
+          vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        });
+        for (let i = 1; i <= replicas; i++) {
+          new rds.DatabaseInstanceReadReplica(stack, `Replica${i}`, {
+            sourceDatabaseInstance: primary,
+            instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+            vpc,
+            vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+          });
+        }
+      });
+    expect(findDestructiveChanges(STACK, withReplica(1), withReplica(0))).toEqual([]);
+  });
+
+  test('catches a MySQL port change as a replacement', () => {
+    const before = mysql();
+    const changes = findDestructiveChanges(STACK, before, mysql({ port: 3307 }));
+    expect(changes).toEqual([
+      {
+        stack: STACK,
+        logicalId: idOf(before, 'AWS::RDS::DBInstance'),
+        type: 'AWS::RDS::DBInstance',
+        impact: 'replace',
+        reason: 'Port',
+      },
+    ]);
+  });
+
+  test('catches a storage encryption flip as a replacement', () => {
+    const changes = findDestructiveChanges(STACK, mysql(), mysql({ storageEncrypted: false }));
+    expect(changes).toEqual([
+      expect.objectContaining({ type: 'AWS::RDS::DBInstance', impact: 'replace', reason: 'StorageEncrypted' }),
+    ]);
+  });
+
+  test('catches a renamed DB subnet group as a replacement of the instance that uses it', () => {
+    // The subnet group is not stateful itself; its new name replaces it, and the diff carries
+    // that replacement over to the instance's DBSubnetGroupName reference.
+    const changes = findDestructiveChanges(STACK, mysql(), mysql({ subnetGroupName: 'mysql-isolated-v2' }));
+    expect(changes).toEqual([
+      expect.objectContaining({ type: 'AWS::RDS::DBInstance', impact: 'replace', reason: 'DBSubnetGroupName' }),
+    ]);
+  });
+
+  test('reports a Multi-AZ switch as a possible replacement', () => {
+    // The resource spec marks MultiAZ as "conditionally" replacing, so the diff cannot be sure.
+    expect(findDestructiveChanges(STACK, mysql(), mysql({ multiAz: true }))).toEqual([
+      expect.objectContaining({ type: 'AWS::RDS::DBInstance', impact: 'may-replace', reason: 'MultiAZ' }),
+    ]);
+  });
+
+  test('marks which properties only may replace when others certainly do', () => {
+    expect(findDestructiveChanges(STACK, mysql(), mysql({ multiAz: true, port: 3307 }))).toEqual([
+      expect.objectContaining({ impact: 'replace', reason: 'MultiAZ (may), Port' }),
+    ]);
+  });
+
+  test('lets an in-place update of a stateful resource through', () => {
+    expect(findDestructiveChanges(STACK, mysql(), mysql({ allocatedStorage: 50 }))).toEqual([]);
+    expect(
+      findDestructiveChanges(
+        STACK,
+        bucketStack('Uploads', RemovalPolicy.RETAIN),
+        bucketStack('Uploads', RemovalPolicy.RETAIN, true),
+      ),
+    ).toEqual([]);
+  });
+
+  test('catches a RabbitMQ broker moving from single-instance to a cluster as a replacement', () => {
+    const changes = findDestructiveChanges(STACK, broker('SINGLE_INSTANCE'), broker('CLUSTER_MULTI_AZ'));
+    expect(changes).toEqual([
+      {
+        stack: STACK,
+        logicalId: 'Rabbitmq',
+        type: 'AWS::AmazonMQ::Broker',
+        impact: 'replace',
+        reason: 'DeploymentMode',
+      },
+    ]);
+  });
+
+  test('reports a removed bucket with a RETAIN policy as orphaned', () => {
+    const before = bucketStack('Uploads', RemovalPolicy.RETAIN);
+    const changes = findDestructiveChanges(STACK, before, bucketStack(undefined, RemovalPolicy.RETAIN));
+    expect(changes).toEqual([
+      {
+        stack: STACK,
+        logicalId: idOf(before, 'AWS::S3::Bucket'),
+        type: 'AWS::S3::Bucket',
+        impact: 'orphan',
+        reason: 'removed from the template; DeletionPolicy Retain keeps it outside the stack',
+      },
+    ]);
+  });
+
+  test('reports a removed bucket with a DESTROY policy as destroyed', () => {
+    const changes = findDestructiveChanges(
+      STACK,
+      bucketStack('Uploads', RemovalPolicy.DESTROY),
+      bucketStack(undefined, RemovalPolicy.DESTROY),
+    );
+    expect(changes).toEqual([
+      expect.objectContaining({
+        impact: 'destroy',
+        reason: 'removed from the template; DeletionPolicy Delete deletes it',
+      }),
+    ]);
+  });
+
+  test('reports a removed database with a SNAPSHOT policy as destroyed after a final snapshot', () => {
+    const changes = findDestructiveChanges(
+      STACK,
+      mysql(),
+      synth(() => undefined),
+    );
+    expect(changes).toEqual([
+      expect.objectContaining({
+        type: 'AWS::RDS::DBInstance',
+        impact: 'destroy',
+        reason: 'removed from the template; DeletionPolicy Snapshot deletes it after a final snapshot',
+      }),
+      // The generated master-user secret goes with it.
+      expect.objectContaining({ type: 'AWS::SecretsManager::Secret', impact: 'destroy' }),
+    ]);
+  });
+
+  test('reports a renamed bucket construct as the loss of the old logical id and names the new one', () => {
+    const before = bucketStack('Uploads', RemovalPolicy.RETAIN);
+    const after = bucketStack('UserUploads', RemovalPolicy.RETAIN);
+    const changes = findDestructiveChanges(STACK, before, after);
+    expect(changes).toEqual([
+      expect.objectContaining({ logicalId: idOf(before, 'AWS::S3::Bucket'), impact: 'orphan' }),
+    ]);
+    expect(changes[0].reason).toContain(`added in the same stack: ${idOf(after, 'AWS::S3::Bucket')}`);
+  });
+
+  test('ignores changes to resources that hold no data, even replacements', () => {
+    const network = (port: number, insights: boolean, description: string) =>
+      synth((stack) => {
+        const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] });
+        const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc, description });
+        sg.addIngressRule(ec2.Peer.ipv4('10.0.0.0/16'), ec2.Port.tcp(port));
+        new ecs.Cluster(stack, 'Cluster', {
+          vpc,
+          containerInsightsV2: insights ? ecs.ContainerInsights.ENABLED : undefined,
+        });
+      });
+    // Ingress rule and cluster setting: in-place updates.
+    expect(findDestructiveChanges(STACK, network(80, false, 'web'), network(443, true, 'web'))).toEqual([]);
+    // A new description replaces the security group, which is not stateful.
+    expect(findDestructiveChanges(STACK, network(80, false, 'web'), network(80, false, 'web tier'))).toEqual([]);
+  });
+
+  test('ignores CDK metadata, the bootstrap version and asset hashes', () => {
+    const before = {
+      Parameters: { BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/v' } },
+      Rules: { CheckBootstrapVersion: { Assertions: [] } },
+      Resources: {
+        CDKMetadata: { Type: 'AWS::CDK::Metadata', Properties: { Analytics: 'v2:deflate64:abc' } },
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Key: `${'a'.repeat(64)}.zip` } } },
+      },
+    };
+    const after = {
+      Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Key: `${'b'.repeat(64)}.zip` } } } },
+    };
+    expect(normalizeTemplate(before)).toEqual(normalizeTemplate(after));
+    expect(normalizeTemplate(after)).toEqual({
+      Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Key: '<asset-hash>.zip' } } } },
+    });
+  });
+});
+
+describe('applyAllowlist', () => {
+  const port: DestructiveChange = {
+    stack: 'Csl-Prod/Data',
+    logicalId: 'MysqlPrimary04EF300F',
+    type: 'AWS::RDS::DBInstance',
+    impact: 'replace',
+    reason: 'Port',
+  };
+  const bucket: DestructiveChange = {
+    ...port,
+    logicalId: 'BucketsLogsF3E46FAF',
+    type: 'AWS::S3::Bucket',
+    impact: 'orphan',
+  };
+
+  test('moves an allowlisted change to allowed and keeps the others blocked', () => {
+    const entry = {
+      stack: 'Csl-Prod/Data',
+      logicalId: 'MysqlPrimary04EF300F',
+      reason: 'restored from snapshot in CHG-1234',
+    };
+    const stale = { stack: 'Csl-Dev/Data', logicalId: 'Gone', reason: 'left over from an earlier migration' };
+    expect(applyAllowlist([port, bucket], [entry, stale])).toEqual({
+      blocked: [bucket],
+      allowed: [port],
+      unusedEntries: [stale],
+    });
+  });
+
+  test.each(['', '   ', 'ok, intended'])('rejects an entry whose reason is %j', (reason) => {
+    expect(() => applyAllowlist([port], [{ stack: port.stack, logicalId: port.logicalId, reason }])).toThrow(
+      /every allowlist entry needs a reason.*Csl-Prod\/Data MysqlPrimary04EF300F/,
+    );
+  });
+
+  test('rejects an allowlist file that is not an array of entries', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'allowlist-'));
+    const file = path.join(dir, 'allowlist.json');
+    fs.writeFileSync(file, JSON.stringify([{ stack: 'Csl-Prod/Data', logicalid: 'X', reason: 'typo in a key name' }]));
+    expect(() => readAllowlist(file)).toThrow(/must be an array of \{ stack, logicalId, reason \}/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('formatChange', () => {
+  test('puts stack, logical id, type, impact and reason on one line', () => {
+    expect(
+      formatChange({
+        stack: 'Csl-Prod/Data',
+        logicalId: 'MysqlPrimary1234',
+        type: 'AWS::RDS::DBInstance',
+        impact: 'replace',
+        reason: 'Port',
+      }),
+    ).toBe('Csl-Prod/Data MysqlPrimary1234 (AWS::RDS::DBInstance) would be REPLACED: Port');
+  });
+});
+
+describe('synthTemplates and compareWithBaselines', () => {
+  test('reads the stacks of nested stage assemblies by display name', () => {
+    const app = throwawayApp(fs.mkdtempSync(path.join(os.tmpdir(), 'guard-')));
+    const stage = new Stage(app, 'Csl-Prod');
+    new s3.Bucket(new Stack(stage, 'Data'), 'Uploads');
+    new Stack(app, 'TopLevel');
+    app.synth();
+    expect([...synthTemplates(app.outdir).keys()].sort()).toEqual(['Csl-Prod/Data', 'TopLevel']);
+    fs.rmSync(app.outdir, { recursive: true, force: true });
+  });
+
+  test('reports every stateful resource of a stack that no longer exists, and names new stacks', () => {
+    const data = bucketStack('Uploads', RemovalPolicy.RETAIN);
+    const result = compareWithBaselines(new Map([['Csl-Old/Data', data]]), new Map([['Csl-New/Data', data]]));
+    expect(result.newStacks).toEqual(['Csl-New/Data']);
+    expect(result.changes).toEqual([expect.objectContaining({ stack: 'Csl-Old/Data', impact: 'orphan' })]);
+  });
+});
+
+describe('the app against its committed baselines', () => {
+  let current: Map<string, object>;
+  let outdir: string;
+
+  beforeAll(() => {
+    const { app } = buildTestApp({}, { compliance: false });
+    app.synth();
+    outdir = app.outdir;
+    current = synthTemplates(outdir);
+  });
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('every stack has a baseline', () => {
+    const { newStacks } = compareWithBaselines(readBaselines(BASELINES), current);
+    if (newStacks.length > 0) {
+      throw new Error(
+        `No baseline for: ${newStacks.join(', ')}. Run \`npm run baselines:update\` and commit the diff after review.`,
+      );
+    }
+  });
+
+  test('no change replaces, destroys or orphans a stateful resource unless the allowlist explains it', () => {
+    const { changes } = compareWithBaselines(readBaselines(BASELINES), current);
+    const { blocked, unusedEntries } = applyAllowlist(changes, readAllowlist(path.join(BASELINES, 'allowlist.json')));
+    const problems = [
+      ...blocked.map(formatChange),
+      ...unusedEntries.map((e) => `allowlist entry ${e.stack} ${e.logicalId} matches no change: remove it`),
+    ];
+    if (problems.length > 0) {
+      throw new Error(
+        `The replacement guard found:\n  ${problems.join('\n  ')}\n\n` +
+          'Keep the resource (restore its properties, or pin a renamed construct with overrideLogicalId), or, ' +
+          'if losing it is intended, add { stack, logicalId, reason } to test/baselines/allowlist.json. ' +
+          'After the change is deployed, run `npm run baselines:update`, remove the entry, and commit the diff after review.',
+      );
+    }
+  });
+});
