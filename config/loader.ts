@@ -28,21 +28,20 @@ export type StageDefinition = Pick<ResolvedConfig, StageSpecific> &
 
 /**
  * A system file: what the system is (images, services, data stores) and, per stage, where it
- * runs and which tier defaults it overrides.
+ * runs and which tier defaults it overrides. Any tier setting may also be set once for all of
+ * the system's stages at the top level (`cdn`, `scaling`, `mysql`, ...).
  */
-export interface SystemDefinition {
+export type SystemDefinition = {
   /** Lower-case name, used in stage ids (`Csl-Prod`) and tags. */
   readonly name: string;
   readonly costCenter: string;
   readonly images: ResolvedConfig['images'];
   readonly services: Record<string, ServiceDefinition>;
-  readonly mysql?: DeepPartial<NonNullable<ResolvedConfig['mysql']>>;
-  readonly postgres?: DeepPartial<NonNullable<ResolvedConfig['postgres']>>;
-  readonly redis?: DeepPartial<NonNullable<ResolvedConfig['redis']>>;
-  readonly rabbitmq?: DeepPartial<NonNullable<ResolvedConfig['rabbitmq']>>;
   readonly externalDatabases?: ResolvedConfig['externalDatabases'];
   readonly stages: Record<StageName, StageDefinition>;
-}
+} & DeepPartial<
+  Omit<ResolvedConfig, StageSpecific | 'system' | 'stage' | 'costCenter' | 'images' | 'services' | 'externalDatabases'>
+>;
 
 /** Bad configuration: every problem found, each naming `system.stage.path` and the fix. */
 export class ConfigError extends Error {

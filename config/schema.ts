@@ -202,6 +202,8 @@ const serviceSchema = z.strictObject({
   environment: z.record(z.string().regex(ENV_KEY, 'must be an upper-case variable name'), z.string()),
   /** Data stores and external databases this service connects to. */
   uses: z.array(z.string()),
+  /** Workers: seconds a job may run (`queue:work --timeout`); the task gets 10 more to stop. */
+  jobTimeoutSeconds: z.number().int().min(1).max(110).optional(),
   cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]),
   memoryMiB: positiveInt,
   minTasks: z.number().int().min(0),
@@ -215,6 +217,41 @@ const imageSchema = z.strictObject({
   runtime: z.enum(['laravel', 'nextjs']),
   /** The PHP version the image is built on (Laravel only). */
   phpVersion: z.enum(['8.1', '8.2', '8.3', '8.4']).optional(),
+  /**
+   * Laravel only: the image runs PHP-FPM alone and an nginx sidecar (image `<key>-nginx`, built
+   * from the same repository) serves HTTP; false when the image serves HTTP itself.
+   */
+  nginxSidecar: z.boolean().optional(),
+  /** User the application container runs as (non-root where the image allows). */
+  user: z
+    .string()
+    .regex(/^[\w-]+(:[\w-]+)?$/, "must be 'user' or 'uid:gid'")
+    .optional(),
+  /** Laravel only: the one-off command a deploy runs before traffic moves. */
+  migrateCommand: z.array(z.string()).min(1).optional(),
+  /** Run with a read-only root file system; scratch volumes cover what the app writes. */
+  readonlyRootFilesystem: z.boolean(),
+  /** Image tag; the deploy's `imageTag` context wins over it, and it wins over the tier's. */
+  tag: z
+    .string()
+    .regex(/^[\w][\w.-]{0,127}$/, 'must be a valid image tag')
+    .optional(),
+});
+
+const scalingSchema = z.strictObject({
+  /** Average CPU utilisation (%) every service scales to. */
+  cpuTargetPercent: z.number().int().min(10).max(95),
+  /** Requests per task per minute a web service scales to. */
+  requestsPerTarget: positiveInt,
+  /** Queued messages per worker task that a worker scales to (Amazon MQ only). */
+  messagesPerWorker: positiveInt,
+});
+
+const cdnSchema = z.strictObject({
+  /** Path patterns served from the static-assets bucket instead of the load balancer. */
+  staticPaths: z.array(z.string().regex(/^\/[\w\-./*]*$/, "must be a path pattern such as '/build/*'")),
+  /** Requests per five minutes from one IP before the web ACL blocks it. */
+  rateLimitPerIp: z.number().int().min(10).max(2_000_000_000),
 });
 
 const deploymentSchema = z.strictObject({
@@ -242,6 +279,8 @@ const stageSchema = z.strictObject({
   logRetentionDays,
   network: networkSchema,
   deployment: deploymentSchema,
+  scaling: scalingSchema,
+  cdn: cdnSchema,
   mysql: mysqlSchema.optional(),
   postgres: postgresSchema.optional(),
   redis: redisSchema.optional(),
@@ -346,6 +385,18 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
     }
   }
 
+  for (const [key, image] of Object.entries(c.images)) {
+    if (
+      image.runtime !== 'laravel' &&
+      (image.nginxSidecar !== undefined || image.phpVersion !== undefined || image.migrateCommand !== undefined)
+    ) {
+      issue(['images', key], 'nginxSidecar, phpVersion and migrateCommand apply to Laravel images only; remove them');
+    }
+    if (image.nginxSidecar && c.images[`${key}-nginx`]) {
+      issue(['images', `${key}-nginx`], `the nginx sidecar image of '${key}' is implied; remove this entry`);
+    }
+  }
+
   checkServices(c, issue);
 }
 
@@ -369,6 +420,9 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
       );
     } else if ((s.kind === 'nextjs') !== (image.runtime === 'nextjs')) {
       issue([...path, 'image'], `a ${s.kind} service cannot run the ${image.runtime} image '${s.image}'`);
+    }
+    if (s.jobTimeoutSeconds !== undefined && s.kind !== 'laravel-worker') {
+      issue([...path, 'jobTimeoutSeconds'], `only workers have a job timeout; remove it from this ${s.kind} service`);
     }
     const isWeb = s.kind === 'laravel-web' || s.kind === 'nextjs';
     if (isWeb && !s.host) issue([...path, 'host'], `a ${s.kind} service needs a host (e.g. host: '${name}')`);
@@ -411,7 +465,17 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
         );
       }
     });
-    for (const key of Object.keys(s.environment)) {
+    for (const [key, value] of Object.entries(s.environment)) {
+      for (const [, target] of value.matchAll(/\{host:([^}]*)\}/g)) {
+        if (!c.services[target]?.host) {
+          issue(
+            [...path, 'environment', key],
+            `{host:${target}} names no service with a host (use one of: ${Object.keys(c.services)
+              .filter((n) => c.services[n].host)
+              .join(', ')})`,
+          );
+        }
+      }
       if (SECRET_LIKE_KEY.test(key)) {
         issue(
           [...path, 'environment', key],

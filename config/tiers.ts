@@ -12,6 +12,8 @@ export interface Tier {
   readonly logRetentionDays: number;
   readonly network: Omit<ResolvedConfig['network'], 'cidr'>;
   readonly deployment: ResolvedConfig['deployment'];
+  readonly scaling: ResolvedConfig['scaling'];
+  readonly cdn: ResolvedConfig['cdn'];
   readonly buckets: ResolvedConfig['buckets'];
   readonly mysql: Omit<NonNullable<ResolvedConfig['mysql']>, 'databaseName'>;
   readonly postgres: Omit<NonNullable<ResolvedConfig['postgres']>, 'databaseName'>;
@@ -37,6 +39,8 @@ export const TIERS: Record<StageName, Tier> = {
       imageTag: 'latest',
     },
     buckets: { noncurrentVersionDays: 7, accessLogRetentionDays: 30 },
+    scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000, messagesPerWorker: 100 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
     mysql: {
       engineVersion: MYSQL_VERSION,
       instanceType: 't4g.micro',
@@ -86,6 +90,8 @@ export const TIERS: Record<StageName, Tier> = {
       imageTag: 'latest',
     },
     buckets: { noncurrentVersionDays: 30, accessLogRetentionDays: 90 },
+    scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000, messagesPerWorker: 100 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
     mysql: {
       engineVersion: MYSQL_VERSION,
       instanceType: 't4g.small',
@@ -135,6 +141,8 @@ export const TIERS: Record<StageName, Tier> = {
       imageTag: 'latest',
     },
     buckets: { noncurrentVersionDays: 90, accessLogRetentionDays: 365 },
+    scaling: { cpuTargetPercent: 60, requestsPerTarget: 500, messagesPerWorker: 50 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
     mysql: {
       engineVersion: MYSQL_VERSION,
       instanceType: 'm7g.large',
@@ -176,6 +184,7 @@ export const KIND_DEFAULTS: Record<ServiceKind, Partial<ServiceConfig>> = {
   'laravel-web': { port: 80, healthCheckPath: '/up', environment: {}, uses: [] },
   'laravel-worker': {
     command: ['php', 'artisan', 'queue:work', '--sleep=3', '--tries=3', '--max-time=3600'],
+    jobTimeoutSeconds: 90,
     environment: {},
     uses: [],
   },

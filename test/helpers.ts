@@ -27,9 +27,16 @@ export function testApp(extraContext: Record<string, unknown> = {}): App {
   });
 }
 
-/** Builds the app for the selected (system, stage) pairs exactly as `bin/app.ts` does. */
-export function buildTestApp(filter: ConfigFilter = {}): { app: App; stages: SystemStage[] } {
+/**
+ * Builds the app for the selected (system, stage) pairs as `bin/app.ts` does. With
+ * `compliance: false` the cdk-nag plugin is left off, for tests that only read templates
+ * (`test/lib/app.test.ts` runs the full gate over every stage).
+ */
+export function buildTestApp(
+  filter: ConfigFilter = {},
+  options: { compliance?: boolean } = {},
+): { app: App; stages: SystemStage[] } {
   const app = testApp();
-  const stages = buildApp(app, loadConfigs(filter));
+  const stages = buildApp(app, loadConfigs(filter), options);
   return { app, stages };
 }

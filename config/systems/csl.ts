@@ -1,6 +1,8 @@
 import type { SystemDefinition } from '../loader';
 
 const laravel = ['mysql', 'postgres', 'redis', 'rabbitmq', 'uploads'];
+/** Jobs go through RabbitMQ; cache and sessions through Redis. */
+const queues = { QUEUE_CONNECTION: 'rabbitmq', CACHE_STORE: 'redis', SESSION_DRIVER: 'redis' };
 
 /**
  * CSL certification platform (`../shared/seeds/000_*.txt`): a Laravel API on PHP-FPM 8.3, two
@@ -13,21 +15,46 @@ export const csl: SystemDefinition = {
   name: 'csl',
   costCenter: 'csl-certification',
   images: {
-    api: { repository: 'csl-platform/CSL-Certification-Rest-API', runtime: 'laravel', phpVersion: '8.3' },
-    certification: { repository: 'csl-platform/CSL-Certification', runtime: 'nextjs' },
-    admin: { repository: 'csl-platform/CSL-Sales-Website', runtime: 'nextjs' },
+    // PHP-FPM 8.3 behind an nginx sidecar, as in the seed's Compose file (nginx + backend).
+    api: {
+      repository: 'csl-platform/CSL-Certification-Rest-API',
+      runtime: 'laravel',
+      phpVersion: '8.3',
+      nginxSidecar: true,
+      user: 'www-data',
+      readonlyRootFilesystem: true,
+    },
+    certification: {
+      repository: 'csl-platform/CSL-Certification',
+      runtime: 'nextjs',
+      user: 'nextjs',
+      readonlyRootFilesystem: true,
+    },
+    admin: {
+      repository: 'csl-platform/CSL-Sales-Website',
+      runtime: 'nextjs',
+      user: 'nextjs',
+      readonlyRootFilesystem: true,
+    },
   },
   services: {
-    api: { kind: 'laravel-web', image: 'api', host: 'api', healthCheckPath: '/up', uses: laravel },
-    worker: { kind: 'laravel-worker', image: 'api', uses: laravel },
-    scheduler: { kind: 'laravel-scheduler', image: 'api', uses: laravel },
-    certification: { kind: 'nextjs', image: 'certification', host: 'certification' },
+    api: { kind: 'laravel-web', image: 'api', host: 'api', healthCheckPath: '/up', uses: laravel, environment: queues },
+    worker: { kind: 'laravel-worker', image: 'api', uses: laravel, environment: queues },
+    scheduler: { kind: 'laravel-scheduler', image: 'api', uses: laravel, environment: queues },
+    certification: {
+      kind: 'nextjs',
+      image: 'certification',
+      host: 'certification',
+      healthCheckPath: '/',
+      environment: { NEXT_PUBLIC_API_BASE_URL: 'https://{host:api}/api' },
+    },
     admin: { kind: 'nextjs', image: 'admin', host: 'admin' },
   },
   mysql: { databaseName: 'csl_certification' },
   postgres: { databaseName: 'csl_sales' },
   redis: { engine: 'valkey', engineVersion: '8.0', clusterMode: false },
   rabbitmq: { vhost: '/' },
+  cdn: { staticPaths: ['/_next/static/*', '/build/*'] },
   stages: {
     dev: {
       account: '111111111111',

@@ -1,6 +1,8 @@
 import type { SystemDefinition } from '../loader';
 
 const laravel = ['mysql', 'redis', 'uploads', 'dolibarr'];
+/** The seed's Redis cluster carries cache and queues. */
+const queues = { QUEUE_CONNECTION: 'redis', CACHE_STORE: 'redis', SESSION_DRIVER: 'redis' };
 
 /** The read-only Dolibarr ERP database of one stage; the secret holds `username` and `password`. */
 function dolibarr(stage: string, cidr: string) {
@@ -27,14 +29,23 @@ export const shipment: SystemDefinition = {
   name: 'shipment',
   costCenter: 'shipmentapp',
   images: {
-    web: { repository: 'shipmentapp/shipmentapp', runtime: 'laravel', phpVersion: '8.1' },
+    // The seed's image runs nginx and PHP-FPM under supervisord on port 80, as root, writing
+    // pid and socket files across the file system: it serves HTTP itself and needs a writable root.
+    web: {
+      repository: 'shipmentapp/shipmentapp',
+      runtime: 'laravel',
+      phpVersion: '8.1',
+      nginxSidecar: false,
+      readonlyRootFilesystem: false,
+    },
   },
   services: {
-    web: { kind: 'laravel-web', image: 'web', host: 'api', healthCheckPath: '/up', uses: laravel },
-    worker: { kind: 'laravel-worker', image: 'web', uses: laravel },
-    scheduler: { kind: 'laravel-scheduler', image: 'web', uses: laravel },
+    web: { kind: 'laravel-web', image: 'web', host: 'api', healthCheckPath: '/up', uses: laravel, environment: queues },
+    worker: { kind: 'laravel-worker', image: 'web', uses: laravel, environment: queues },
+    scheduler: { kind: 'laravel-scheduler', image: 'web', uses: laravel, environment: queues },
   },
   mysql: { databaseName: 'shipmentapp' },
+  cdn: { staticPaths: ['/build/*', '/static/*'] },
   // The seed runs a Redis cluster; cluster mode needs a replica per shard for failover.
   redis: { engine: 'valkey', engineVersion: '8.0', clusterMode: true, replicasPerShard: 1, automaticFailover: true },
   stages: {

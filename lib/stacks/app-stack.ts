@@ -1,6 +1,16 @@
+import { Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { LaravelService } from '../constructs/laravel-service';
+import { LoadBalancer } from '../constructs/load-balancer';
+import { NextjsService } from '../constructs/nextjs-service';
+import type { ServiceSecurityGroups } from '../constructs/service-security-groups';
+import { pascal } from '../names';
+import { removalPolicyFor } from '../removal';
+import { stageHosts } from '../wiring';
 import type { DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
 
@@ -8,20 +18,83 @@ import { StageStack, type StageStackProps } from './stage-stack';
 export interface AppStackProps extends StageStackProps {
   /** The stage's VPC. */
   readonly vpc: ec2.IVpc;
+  /** The services' security groups. */
+  readonly serviceSecurityGroups: ServiceSecurityGroups;
   /** The stage's data layer. */
   readonly data: DataStack;
 }
 
-/** The stateless part of one stage: cluster, services, load balancer. Safe to destroy and recreate. */
+/**
+ * The stateless part of one stage: the cluster, every service, the load balancer. Safe to
+ * destroy and recreate; everything it needs to keep lives in the data stack.
+ */
 export class AppStack extends StageStack {
   /** The stage's ECS cluster. */
   public readonly cluster: ecs.Cluster;
+  /** The internal application load balancer. */
+  public readonly loadBalancer: LoadBalancer;
+  /** Laravel images and their services, by image key. */
+  public readonly laravel: Record<string, LaravelService> = {};
+  /** Next.js services, by service key. */
+  public readonly nextjs: Record<string, NextjsService> = {};
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
+    this.addStackDependency(Stack.of(props.vpc));
+    this.addStackDependency(props.data);
+    const { config, data } = props;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const logRemovalPolicy = removalPolicyFor(config);
+    const tagOf = (image: string) => config.images[image].tag ?? config.deployment.imageTag;
+
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
+
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: config.hostedZoneId,
+      zoneName: config.domainName,
+    });
+    this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcCidr: config.network.cidr,
+      hosts: stageHosts(config),
+      hostedZone,
+      accessLogBucket: data.buckets.logs,
+      deletionProtection: config.removal.deletionProtection,
+    });
+
+    const securityGroups = props.serviceSecurityGroups.importedInto(this);
+    for (const [name, image] of Object.entries(config.images)) {
+      if (image.runtime !== 'laravel') continue;
+      this.laravel[name] = new LaravelService(this, pascal(name), {
+        config,
+        image: name,
+        cluster: this.cluster,
+        data,
+        securityGroups,
+        loadBalancer: this.loadBalancer,
+        repository: data.images.of(name),
+        nginxRepository: image.nginxSidecar ? data.images.of(`${name}-nginx`) : undefined,
+        imageTag: tagOf(name),
+        logRetention,
+        logRemovalPolicy,
+      });
+    }
+    for (const [name, service] of Object.entries(config.services)) {
+      if (service.kind !== 'nextjs') continue;
+      this.nextjs[name] = new NextjsService(this, pascal(name), {
+        config,
+        service: name,
+        cluster: this.cluster,
+        securityGroups,
+        loadBalancer: this.loadBalancer,
+        repository: data.images.of(service.image),
+        imageTag: tagOf(service.image),
+        logRetention,
+        logRemovalPolicy,
+      });
+    }
   }
 }

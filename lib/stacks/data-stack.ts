@@ -1,11 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
 import { AppBuckets } from '../constructs/buckets';
 import { ExternalDatabase } from '../constructs/external-database';
+import { ImageRepositories } from '../constructs/image-repositories';
 import { MysqlDatabase } from '../constructs/mysql';
 import { PostgresDatabase } from '../constructs/postgres';
 import { RabbitmqBroker } from '../constructs/rabbitmq';
@@ -45,9 +48,16 @@ export class DataStack extends StageStack {
   public readonly buckets: AppBuckets;
   /** External databases by config key (`dolibarr`). */
   public readonly externalDatabases: Record<string, ExternalDatabase> = {};
+  /** ECR repositories, one per buildable image (nginx sidecars included). */
+  public readonly images: ImageRepositories;
+  /** Read, write and delete on the uploads bucket, for the task roles of services that use it. */
+  public readonly uploadsAccess: iam.ManagedPolicy;
+  /** Laravel `APP_KEY` per Laravel image: losing it loses every encrypted value, so it is data. */
+  public readonly appKeys: Record<string, secretsmanager.Secret> = {};
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.removal.deletionProtection });
+    this.addStackDependency(Stack.of(props.vpc));
     const { config, vpc } = props;
     const retention = config.logRetentionDays as logs.RetentionDays;
     const keep = removalPolicyFor(config);
@@ -140,8 +150,69 @@ export class DataStack extends StageStack {
       removalPolicy: keep,
     });
 
+    // A managed policy here, rather than grants on each task role, keeps the statements next to
+    // the bucket and key they name, so the app stack never writes into this stack's policies.
+    const uploads = this.buckets.uploads;
+    this.uploadsAccess = new iam.ManagedPolicy(this, 'UploadsAccess', {
+      description: `${config.system} ${config.stage}: Laravel's s3 disk on the uploads bucket`,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+          resources: [uploads.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          actions: [
+            's3:GetObject',
+            's3:GetObjectVersion',
+            's3:PutObject',
+            's3:DeleteObject',
+            's3:AbortMultipartUpload',
+            's3:ListMultipartUploadParts',
+          ],
+          resources: [uploads.arnForObjects('*')],
+        }),
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [this.key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
+        }),
+      ],
+    });
+    acknowledge(
+      this.uploadsAccess,
+      `AwsSolutions-IAM5[Resource::<${this.getLogicalId(uploads.node.defaultChild as CfnResource)}.Arn>/*]`,
+      'Laravel stores user files under keys it chooses at run time; access is limited to this one bucket.',
+    );
+
     for (const [name, db] of Object.entries(config.externalDatabases)) {
       this.externalDatabases[name] = new ExternalDatabase(this, `External${pascal(name)}`, db);
+    }
+
+    this.images = new ImageRepositories(this, 'Images', {
+      images: buildableImages(config),
+      removalPolicy: keep,
+    });
+
+    for (const [name, image] of Object.entries(config.images)) {
+      if (image.runtime !== 'laravel') continue;
+      const appKey = new secretsmanager.Secret(this, `${pascal(name)}AppKey`, {
+        description: `${config.system} ${config.stage}: Laravel APP_KEY of the ${name} image`,
+        encryptionKey: this.key,
+        generateSecretString: {
+          secretStringTemplate: '{}',
+          generateStringKey: 'key',
+          // 32 characters make an AES-256 key for Laravel's default cipher.
+          passwordLength: 32,
+          excludePunctuation: true,
+        },
+        removalPolicy: keep,
+      });
+      acknowledge(
+        appKey,
+        'AwsSolutions-SMG4',
+        'Rotating APP_KEY makes every encrypted value and session unreadable; Laravel rotates it by hand with APP_PREVIOUS_KEYS.',
+      );
+      this.appKeys[name] = appKey;
     }
 
     this.admitServices(config, props.serviceSecurityGroups);
@@ -165,6 +236,13 @@ export class DataStack extends StageStack {
       }
     }
   }
+}
+
+/** Every image the pipeline builds: each configured image, plus the nginx sidecar of Laravel images that use one. */
+export function buildableImages(config: Pick<ResolvedConfig, 'images'>): string[] {
+  return Object.entries(config.images).flatMap(([name, image]) =>
+    image.nginxSidecar ? [name, `${name}-nginx`] : [name],
+  );
 }
 
 function acknowledgeSingleAz(instance: Construct, config: ResolvedConfig): void {

@@ -1,57 +1,54 @@
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { Cdn } from '../constructs/cdn';
+import { stageHosts } from '../wiring';
+import type { DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
 
 /** Properties of {@link EdgeStack}. */
-export type EdgeStackProps = StageStackProps;
+export interface EdgeStackProps extends StageStackProps {
+  /** The stage's internal load balancer. */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The stage's data layer: the assets and log buckets. */
+  readonly data: DataStack;
+}
 
 /**
- * What sits in front of a stage at the edge. CloudFront-scoped resources (the WAF web ACL,
- * the viewer certificate) can only live in us-east-1, so this stack always deploys there.
+ * The edge of a stage: CloudFront, its WAF web ACL and viewer certificate, and the DNS records
+ * of every host. CloudFront-scoped web ACLs and certificates exist only in us-east-1, so this
+ * stack always deploys there; it reads the load balancer and buckets of the stage's region.
  */
 export class EdgeStack extends StageStack {
-  /** The web ACL CloudFront uses. */
-  public readonly webAcl: wafv2.CfnWebACL;
+  /** The distribution, its web ACL and certificate. */
+  public readonly cdn: Cdn;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
-    const metricPrefix = `${props.config.system}-${props.config.stage}`;
-    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-      visibilityConfig: {
-        cloudWatchMetricsEnabled: true,
-        sampledRequestsEnabled: true,
-        metricName: `${metricPrefix}-${name}`,
-      },
+    const { config, data } = props;
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: config.hostedZoneId,
+      zoneName: config.domainName,
     });
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'CLOUDFRONT',
-      defaultAction: { allow: {} },
-      visibilityConfig: {
-        cloudWatchMetricsEnabled: true,
-        sampledRequestsEnabled: true,
-        metricName: `${metricPrefix}-web-acl`,
-      },
-      rules: [
-        managed('AWSManagedRulesAmazonIpReputationList', 0),
-        managed('AWSManagedRulesCommonRuleSet', 1),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
-        managed('AWSManagedRulesPHPRuleSet', 3),
-        {
-          name: 'RateLimitPerIp',
-          priority: 10,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: 'IP' } },
-          visibilityConfig: {
-            cloudWatchMetricsEnabled: true,
-            sampledRequestsEnabled: true,
-            metricName: `${metricPrefix}-rate-limit`,
-          },
-        },
-      ],
+    // References, not the data stack's buckets: CloudFront's origin access control would
+    // otherwise write this distribution into the bucket policy over there, and the data stack
+    // would depend on the edge. The data stack grants CloudFront read access itself.
+    const bucket = (id: string, source: s3.IBucket) =>
+      s3.Bucket.fromBucketAttributes(this, id, {
+        bucketArn: source.bucketArn,
+        bucketRegionalDomainName: source.bucketRegionalDomainName,
+        region: config.region,
+      });
+    this.cdn = new Cdn(this, 'Cdn', {
+      hosts: stageHosts(config),
+      hostedZone,
+      loadBalancer: props.loadBalancer,
+      assetsBucket: bucket('Assets', data.buckets.assets),
+      logBucket: bucket('Logs', data.buckets.logs),
+      staticPaths: config.cdn.staticPaths,
+      rateLimitPerIp: config.cdn.rateLimitPerIp,
+      metricPrefix: `${config.system}-${config.stage}`,
     });
   }
 }

@@ -42,18 +42,17 @@ export class SystemStage extends Stage {
     this.app = new AppStack(this, 'App', {
       config,
       vpc: this.network.network.vpc,
+      serviceSecurityGroups: this.network.serviceSecurityGroups,
       data: this.data,
       description: describe(config, 'application services and load balancer'),
     });
     this.edge = new EdgeStack(this, 'Edge', {
       config,
       env: { account: config.account, region: 'us-east-1' },
-      description: describe(config, 'edge: CloudFront web ACL'),
+      loadBalancer: this.app.loadBalancer.alb,
+      data: this.data,
+      description: describe(config, 'edge: CloudFront, web ACL, certificate, DNS'),
     });
-    // Explicit, so the order holds even before a stack references the one before it.
-    this.data.addStackDependency(this.network);
-    this.app.addStackDependency(this.data);
-    this.edge.addStackDependency(this.app);
   }
 }
 

@@ -65,7 +65,7 @@ describe('every stage of every system', () => {
       expect(deps(stage.network)).toEqual([]);
       expect(deps(stage.data)).toEqual(['Network']);
       expect(deps(stage.app)).toEqual(expect.arrayContaining(['Data']));
-      expect(deps(stage.edge)).toEqual(['App']);
+      expect(deps(stage.edge)).toEqual(['App', 'Data']);
     }
   });
 

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../../../config';
 import type { SystemStage } from '../../../lib/stages/system-stage';
 import { buildTestApp } from '../../helpers';
 
-const { app, stages } = buildTestApp();
+const { app, stages } = buildTestApp({}, { compliance: false });
 const byId = new Map<string, { stage: SystemStage; config: ResolvedConfig; data: Template; network: Template }>();
 
 beforeAll(() => {

@@ -1,0 +1,141 @@
+import { Duration } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as route53 from 'aws-cdk-lib/aws-route53';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Properties of {@link LoadBalancer}. */
+export interface LoadBalancerProps {
+  /** The VPC; the load balancer sits in its private subnets. */
+  readonly vpc: ec2.IVpc;
+  /** The VPC's range: CloudFront's VPC-origin interfaces live in it. */
+  readonly vpcCidr: string;
+  /** Every host the load balancer routes; the certificate covers them all. */
+  readonly hosts: string[];
+  /** Zone the certificate is validated in. */
+  readonly hostedZone: route53.IHostedZone;
+  /** Bucket for access logs. */
+  readonly accessLogBucket: s3.IBucket;
+  /**
+   * Deletion protection.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/** One service behind the load balancer. */
+export interface LoadBalancerTarget {
+  /** The service's name, for ids and descriptions. */
+  readonly name: string;
+  /** The host name routed to it. */
+  readonly host: string;
+  /** Container port. */
+  readonly port: number;
+  /** Health-check path. */
+  readonly healthCheckPath: string;
+  /** How long a deregistered task keeps draining. */
+  readonly deregistrationDelay: Duration;
+}
+
+/**
+ * The application load balancer of a stage, replacing the seeds' Nginx/HAProxy and certbot.
+ *
+ * It is internal: CloudFront reaches it through a VPC origin, so nobody reaches it around the
+ * CDN and its WAF, and its security group only admits the VPC's range. HTTPS with an ACM
+ * certificate DNS-validated in the stage's zone and a TLS 1.3 policy; HTTP redirects to HTTPS;
+ * invalid header fields are dropped; access logs go to the log bucket; one host rule per service.
+ */
+export class LoadBalancer extends Construct {
+  /** The load balancer. */
+  public readonly alb: elbv2.ApplicationLoadBalancer;
+  /** The HTTPS listener on 443. */
+  public readonly https: elbv2.ApplicationListener;
+  /** The regional certificate for every host. */
+  public readonly certificate: acm.Certificate;
+  private readonly vpc: ec2.IVpc;
+  private priority = 0;
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    if (props.hosts.length === 0)
+      throw new Error(`${this.node.path}: hosts is empty; a load balancer needs a host to route`);
+    this.vpc = props.vpc;
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `${this.node.path}: HTTPS from CloudFront VPC-origin interfaces inside the VPC`,
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(
+      ec2.Peer.ipv4(props.vpcCidr),
+      ec2.Port.tcp(443),
+      'HTTPS from the VPC (CloudFront VPC origin)',
+    );
+    securityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(80), 'HTTP from the VPC, redirected');
+
+    this.alb = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      internetFacing: false,
+      securityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection ?? true,
+      http2Enabled: true,
+      idleTimeout: Duration.seconds(60),
+    });
+    this.alb.logAccessLogs(props.accessLogBucket, 'alb');
+
+    this.certificate = new acm.Certificate(this, 'Certificate', {
+      domainName: props.hosts[0],
+      subjectAlternativeNames: props.hosts.slice(1),
+      validation: acm.CertificateValidation.fromDns(props.hostedZone),
+    });
+
+    this.https = this.alb.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [this.certificate],
+      sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
+      open: false,
+      defaultAction: elbv2.ListenerAction.fixedResponse(404, {
+        contentType: 'text/plain',
+        messageBody: 'Unknown host',
+      }),
+    });
+    this.alb.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
+  }
+
+  /**
+   * Creates a target group for a service and routes its host to it.
+   *
+   * @returns the target group the service registers with
+   */
+  public addTarget(target: LoadBalancerTarget): elbv2.ApplicationTargetGroup {
+    const group = new elbv2.ApplicationTargetGroup(this, `${target.name}Targets`, {
+      vpc: this.vpc,
+      port: target.port,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: target.deregistrationDelay,
+      // Fast, strict checks so a deploy moves on quickly and a bad task leaves quickly.
+      healthCheck: {
+        path: target.healthCheckPath,
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+        healthyHttpCodes: '200-399',
+      },
+    });
+    this.priority += 10;
+    this.https.addTargetGroups(target.name, {
+      priority: this.priority,
+      conditions: [elbv2.ListenerCondition.hostHeaders([target.host])],
+      targetGroups: [group],
+    });
+    return group;
+  }
+}

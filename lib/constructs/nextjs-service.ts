@@ -1,0 +1,83 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ResolvedConfig } from '../../config';
+import { nextjsWiring, serviceHost } from '../wiring';
+import { AppTask } from './app-task';
+import type { LoadBalancer } from './load-balancer';
+import type { SecurityGroupLookup } from './service-security-groups';
+import { addWebService } from './web-service';
+
+/** Properties of {@link NextjsService}. */
+export interface NextjsServiceProps {
+  /** The stage's validated configuration. */
+  readonly config: ResolvedConfig;
+  /** The service (config key) this construct runs. */
+  readonly service: string;
+  /** The cluster it runs in. */
+  readonly cluster: ecs.ICluster;
+  /** Security groups per service. */
+  readonly securityGroups: SecurityGroupLookup;
+  /** The load balancer it registers with. */
+  readonly loadBalancer: LoadBalancer;
+  /** Repository of its image. */
+  readonly repository: ecr.IRepository;
+  /** Image tag to run. */
+  readonly imageTag: string;
+  /** Log retention. */
+  readonly logRetention: logs.RetentionDays;
+  /** What happens to the log group when it leaves the stack. */
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * A Next.js front end: the Next.js server on its port (3000), behind the load balancer on its
+ * host, scaling between the tier's bounds. Read-only root file system with `.next/cache` and
+ * `/tmp` writable.
+ */
+export class NextjsService extends Construct {
+  /** The Fargate service. */
+  public readonly service: ecs.FargateService;
+  /** Its task definition. */
+  public readonly task: AppTask;
+
+  constructor(scope: Construct, id: string, props: NextjsServiceProps) {
+    super(scope, id);
+    const { config } = props;
+    const service = config.services[props.service];
+    if (!service || service.kind !== 'nextjs') {
+      throw new Error(`NextjsService: '${props.service}' is not a Next.js service of ${config.system}`);
+    }
+    const image = config.images[service.image];
+    const port = service.port ?? 3000;
+    const health = service.healthCheckPath ?? '/';
+    this.task = new AppTask(this, 'Task', {
+      cpu: service.cpu,
+      memoryMiB: service.memoryMiB,
+      app: {
+        image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
+        command: service.command,
+        port,
+        user: image.user,
+        readonlyRootFilesystem: image.readonlyRootFilesystem,
+        scratchPaths: image.readonlyRootFilesystem ? ['/app/.next/cache', '/tmp'] : [],
+        healthCheck: `node -e "require('http').get('http://127.0.0.1:${port}${health}',r=>process.exit(r.statusCode<500?0:1)).on('error',()=>process.exit(1))"`,
+      },
+      wiring: nextjsWiring(config, props.service),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+    this.service = addWebService(this, 'Service', {
+      cluster: props.cluster,
+      task: this.task,
+      securityGroup: props.securityGroups.of(props.service),
+      loadBalancer: props.loadBalancer,
+      name: props.service,
+      host: serviceHost(config, props.service),
+      service,
+      config,
+    });
+  }
+}

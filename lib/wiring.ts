@@ -1,0 +1,186 @@
+import { Aws, Names } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { resolveHost, type ResolvedConfig } from '../config';
+import type { DataStack } from './stacks/data-stack';
+
+/** Where Laravel images keep the RDS CA bundle (PDO verifies the server against it). */
+export const RDS_CA_BUNDLE = '/etc/ssl/certs/rds-global-bundle.pem';
+
+/** What one container gets from the stage: plain environment, ECS secrets, and IAM grants. */
+export interface Wiring {
+  /** Non-secret variables, in Laravel's or Next.js's own names. */
+  readonly environment: Record<string, string>;
+  /** Secret variables, injected by ECS from Secrets Manager; never in the template. */
+  readonly secrets: Record<string, ecs.Secret>;
+  /** Grants the task role needs for what the service uses (S3 uploads). */
+  readonly grant: (role: iam.IRole) => void;
+  /** Grants the execution role needs beyond reading the secrets (decrypting them). */
+  readonly grantExecution: (role: iam.IGrantable) => void;
+}
+
+/**
+ * A reference, owned by `scope`, to a secret of the data stack.
+ *
+ * ECS grants its execution role read access to each secret. Given the data stack's own secret,
+ * that grant would also write the role into the data key's policy, making the data stack refer
+ * to the app stack: a cycle, and a data-stack change for every app change. The reference
+ * carries no key, so the grant stays in the app stack; {@link decryptWith} adds the decrypt.
+ */
+function importSecret(scope: Construct, secret: secretsmanager.ISecret): secretsmanager.ISecret {
+  const id = `Secret${Names.nodeUniqueId(secret.node)}`;
+  const existing = scope.node.tryFindChild(id) as secretsmanager.ISecret | undefined;
+  return existing ?? secretsmanager.Secret.fromSecretCompleteArn(scope, id, secret.secretArn);
+}
+
+/** Lets a role decrypt the data key's secrets through Secrets Manager, and nothing else. */
+function decryptWith(data: DataStack): (role: iam.IGrantable) => void {
+  return (role) =>
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [data.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+}
+
+const APP_ENV: Record<ResolvedConfig['stage'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
+
+/**
+ * The full host name of a service in a stage.
+ *
+ * @throws when the service has no host
+ */
+export function serviceHost(config: ResolvedConfig, service: string): string {
+  const host = config.services[service]?.host;
+  const fqdn = host === undefined ? undefined : resolveHost(host, config.domainName);
+  if (fqdn === undefined) throw new Error(`${config.system}.${config.stage}.services.${service}: has no host`);
+  return fqdn;
+}
+
+/** Every public host of a stage, in service order. */
+export function stageHosts(config: ResolvedConfig): string[] {
+  return Object.keys(config.services)
+    .filter((name) => config.services[name].host !== undefined)
+    .map((name) => serviceHost(config, name));
+}
+
+/** Replaces `{host:<service>}` in an environment value with that service's host name. */
+export function expandHosts(config: ResolvedConfig, value: string): string {
+  return value.replace(/\{host:([a-z0-9-]+)\}/g, (_, service: string) => serviceHost(config, service));
+}
+
+/**
+ * The environment of a Laravel container, in Laravel's own variable names, from what its
+ * service `uses`: `DB_*` (+ `DB_READ_HOST`), `DB_PGSQL_*`, `REDIS_*`, `RABBITMQ_*`,
+ * `FILESYSTEM_DISK=s3` with `AWS_BUCKET`, and `<PREFIX>_*` for external databases. Passwords and
+ * keys are ECS secrets; the service's own `environment` from config comes last and wins.
+ */
+export function laravelWiring(config: ResolvedConfig, serviceName: string, data: DataStack, scope: Construct): Wiring {
+  const fromSecret = (secret: secretsmanager.ISecret, field: string) =>
+    ecs.Secret.fromSecretsManager(secret.encryptionKey ? importSecret(scope, secret) : secret, field);
+  const service = config.services[serviceName];
+  const image = service.image;
+  const webHost = Object.entries(config.services).find(([, s]) => s.image === image && s.kind === 'laravel-web');
+  const environment: Record<string, string> = {
+    APP_ENV: APP_ENV[config.stage],
+    APP_DEBUG: config.stage === 'dev' ? 'true' : 'false',
+    LOG_CHANNEL: 'stderr',
+    LOG_LEVEL: config.stage === 'prod' ? 'info' : 'debug',
+    AWS_DEFAULT_REGION: Aws.REGION,
+  };
+  if (webHost) environment.APP_URL = `https://${serviceHost(config, webHost[0])}`;
+  const appKey = data.appKeys[image];
+  if (!appKey) throw new Error(`${config.system}.${config.stage}: image '${image}' has no APP_KEY secret`);
+  const secrets: Record<string, ecs.Secret> = { APP_KEY: fromSecret(appKey, 'key') };
+  const grants: ((role: iam.IRole) => void)[] = [];
+
+  for (const use of service.uses) {
+    if (use === 'mysql' && data.mysql) {
+      Object.assign(environment, {
+        DB_CONNECTION: 'mysql',
+        DB_HOST: data.mysql.endpoint,
+        DB_PORT: String(data.mysql.port),
+        DB_DATABASE: data.mysql.databaseName,
+        MYSQL_ATTR_SSL_CA: RDS_CA_BUNDLE,
+      });
+      if (data.mysql.replicas.length > 0) {
+        // Laravel reads from the replica and, with sticky reads, sees its own writes.
+        environment.DB_READ_HOST = data.mysql.readEndpoints.join(',');
+        environment.DB_STICKY = 'true';
+      }
+      secrets.DB_USERNAME = fromSecret(data.mysql.secret, 'username');
+      secrets.DB_PASSWORD = fromSecret(data.mysql.secret, 'password');
+    } else if (use === 'postgres' && data.postgres) {
+      Object.assign(environment, {
+        DB_PGSQL_CONNECTION: 'pgsql',
+        DB_PGSQL_HOST: data.postgres.endpoint,
+        DB_PGSQL_PORT: String(data.postgres.port),
+        DB_PGSQL_DATABASE: data.postgres.databaseName,
+        DB_PGSQL_SSLMODE: 'verify-full',
+        DB_PGSQL_SSLROOTCERT: RDS_CA_BUNDLE,
+      });
+      secrets.DB_PGSQL_USERNAME = fromSecret(data.postgres.secret, 'username');
+      secrets.DB_PGSQL_PASSWORD = fromSecret(data.postgres.secret, 'password');
+    } else if (use === 'redis' && data.redis) {
+      Object.assign(environment, {
+        REDIS_CLIENT: 'phpredis',
+        REDIS_SCHEME: 'tls',
+        REDIS_HOST: data.redis.endpoint,
+        REDIS_PORT: String(data.redis.port),
+      });
+      if (data.redis.clusterMode) environment.REDIS_CLUSTER = 'redis';
+      secrets.REDIS_PASSWORD = fromSecret(data.redis.authToken, 'token');
+    } else if (use === 'rabbitmq' && data.rabbitmq && config.rabbitmq) {
+      Object.assign(environment, {
+        RABBITMQ_HOST: data.rabbitmq.endpoint,
+        RABBITMQ_PORT: String(data.rabbitmq.port),
+        RABBITMQ_VHOST: config.rabbitmq.vhost,
+        RABBITMQ_SSL: 'true',
+      });
+      secrets.RABBITMQ_USER = fromSecret(data.rabbitmq.secret, 'username');
+      secrets.RABBITMQ_PASSWORD = fromSecret(data.rabbitmq.secret, 'password');
+    } else if (use === 'uploads') {
+      // No access keys: the AWS SDK in Laravel picks up the task role.
+      Object.assign(environment, {
+        FILESYSTEM_DISK: 's3',
+        AWS_BUCKET: data.buckets.uploads.bucketName,
+        AWS_USE_PATH_STYLE_ENDPOINT: 'false',
+      });
+      grants.push((role) => role.addManagedPolicy(data.uploadsAccess));
+    } else if (data.externalDatabases[use]) {
+      const db = data.externalDatabases[use];
+      Object.assign(environment, {
+        [`${db.envPrefix}_CONNECTION`]: db.engine === 'postgres' ? 'pgsql' : 'mysql',
+        [`${db.envPrefix}_HOST`]: db.host,
+        [`${db.envPrefix}_PORT`]: String(db.port),
+        [`${db.envPrefix}_DATABASE`]: db.database,
+      });
+      secrets[`${db.envPrefix}_USERNAME`] = fromSecret(db.secret, 'username');
+      secrets[`${db.envPrefix}_PASSWORD`] = fromSecret(db.secret, 'password');
+    } else {
+      throw new Error(
+        `${config.system}.${config.stage}.services.${serviceName}.uses: '${use}' has no store in the data stack`,
+      );
+    }
+  }
+
+  for (const [key, value] of Object.entries(service.environment)) environment[key] = expandHosts(config, value);
+  return { environment, secrets, grant: (role) => grants.forEach((g) => g(role)), grantExecution: decryptWith(data) };
+}
+
+/** The environment of a Next.js server: production mode on port 3000, plus config's own. */
+export function nextjsWiring(config: ResolvedConfig, serviceName: string): Wiring {
+  const service = config.services[serviceName];
+  const environment: Record<string, string> = {
+    NODE_ENV: 'production',
+    PORT: String(service.port ?? 3000),
+    HOSTNAME: '0.0.0.0',
+    NEXT_TELEMETRY_DISABLED: '1',
+  };
+  for (const [key, value] of Object.entries(service.environment)) environment[key] = expandHosts(config, value);
+  return { environment, secrets: {}, grant: () => undefined, grantExecution: () => undefined };
+}
