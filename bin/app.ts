@@ -7,7 +7,9 @@ import { buildApp } from '../lib/app';
  * The CDK app: one Stage per (system, stage). This is the only file that reads context.
  *
  * Narrow what synthesizes with context, comma-separated:
- *   npx cdk synth -c systems=csl -c stages=prod
+ *   npx cdk synth "**" -c systems=csl -c stages=prod
+ * Choose the image tag a deploy runs (all images, or one):
+ *   npx cdk deploy "Csl-Prod/*" -c imageTag=3f2a9c1 -c imageTag.api=3f2a9c1
  */
 const app = new App();
 const list = (key: string): string[] =>
@@ -17,7 +19,22 @@ const list = (key: string): string[] =>
     .filter(Boolean);
 
 try {
-  buildApp(app, loadConfigs({ systems: list('systems'), stages: list('stages') }));
+  const context = app.node.getAllContext() as Record<string, unknown>;
+  const imageTags = Object.fromEntries(
+    Object.entries(context)
+      .filter(([key]) => key.startsWith('imageTag.'))
+      .map(([key, value]) => [key.slice('imageTag.'.length), String(value)]),
+  );
+  const imageTag = app.node.tryGetContext('imageTag') as string | undefined;
+  buildApp(
+    app,
+    loadConfigs({
+      systems: list('systems'),
+      stages: list('stages'),
+      imageTag: imageTag === undefined ? undefined : String(imageTag),
+      imageTags,
+    }),
+  );
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

@@ -13,7 +13,13 @@ export const SYSTEMS: readonly SystemDefinition[] = [csl, shipment];
 export interface ConfigFilter {
   readonly systems?: readonly string[];
   readonly stages?: readonly string[];
+  /** Image tag every image runs, e.g. the commit a pipeline built (wins over config). */
+  readonly imageTag?: string;
+  /** Image tags per image key (`api`, `web`, ...); win over `imageTag`. */
+  readonly imageTags?: Readonly<Record<string, string>>;
 }
+
+const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 
 /**
  * Resolves the (system, stage) pairs a command asks for; all of them when no filter is given.
@@ -30,8 +36,29 @@ export function loadConfigs(filter: ConfigFilter = {}): ResolvedConfig[] {
       .filter((s) => !(STAGE_NAMES as readonly string[]).includes(s))
       .map((s) => `stage '${s}' is unknown (use one of: ${STAGE_NAMES.join(', ')})`),
   ];
+  for (const [image, tag] of Object.entries({ '*': filter.imageTag, ...filter.imageTags })) {
+    if (tag !== undefined && !IMAGE_TAG.test(tag)) {
+      problems.push(
+        `imageTag${image === '*' ? '' : `.${image}`}: '${tag}' is not a valid image tag (letters, digits, '_', '.', '-')`,
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const systems = wanted.systems.length > 0 ? SYSTEMS.filter((d) => wanted.systems.includes(d.name)) : SYSTEMS;
   const stages = (wanted.stages.length > 0 ? wanted.stages : STAGE_NAMES) as readonly StageName[];
-  return resolveAll(systems, stages);
+  return resolveAll(systems, stages).map((config) => withImageTags(config, filter));
+}
+
+/**
+ * Fixes the tag of every image: per-image tag from the command, then the command's tag, then
+ * the image's own `tag`, then the tier's `deployment.imageTag`.
+ */
+function withImageTags(config: ResolvedConfig, filter: ConfigFilter): ResolvedConfig {
+  const images = Object.fromEntries(
+    Object.entries(config.images).map(([key, image]) => [
+      key,
+      { ...image, tag: filter.imageTags?.[key] ?? filter.imageTag ?? image.tag ?? config.deployment.imageTag },
+    ]),
+  );
+  return { ...config, images };
 }

@@ -222,4 +222,77 @@ describe('bad input names the system, stage, path and fix', () => {
       'csl.prod.mysql.engineVersion',
     ]);
   });
+
+  test('a job timeout on a service that is not a worker', () => {
+    const bad = edited(shipment, (d) => {
+      d.services.web.jobTimeoutSeconds = 60;
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'shipment.dev.services.web.jobTimeoutSeconds: only workers have a job timeout; remove it from this laravel-web service',
+    ]);
+  });
+
+  test('a job timeout Fargate could not honour on shutdown', () => {
+    const bad = edited(shipment, (d) => {
+      d.services.worker.jobTimeoutSeconds = 300;
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))[0]).toMatch(
+      /^shipment\.dev\.services\.worker\.jobTimeoutSeconds: /,
+    );
+  });
+
+  test('an nginx sidecar on a Next.js image', () => {
+    const bad = edited(csl, (d) => {
+      d.images.admin.nginxSidecar = true;
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'csl.dev.images.admin: nginxSidecar, phpVersion and migrateCommand apply to Laravel images only; remove them',
+    ]);
+  });
+
+  test('an environment value naming a host that no service has', () => {
+    const bad = edited(csl, (d) => {
+      d.services.certification.environment = { NEXT_PUBLIC_API_BASE_URL: 'https://{host:backend}/api' };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'csl.dev.services.certification.environment.NEXT_PUBLIC_API_BASE_URL: {host:backend} names no service with a host (use one of: api, certification, admin)',
+    ]);
+  });
+
+  test('a worker with a host', () => {
+    const bad = edited(csl, (d) => {
+      d.services.worker.host = 'worker';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'csl.dev.services.worker.host: a laravel-worker service takes no traffic; remove host',
+    ]);
+  });
+});
+
+describe('image tags', () => {
+  test('a deploy tag wins over config, and a per-image tag over both', () => {
+    const [prod] = loadConfigs({
+      systems: ['csl'],
+      stages: ['prod'],
+      imageTag: '3f2a9c1',
+      imageTags: { admin: 'b7e0' },
+    });
+    expect(Object.fromEntries(Object.entries(prod.images).map(([k, i]) => [k, i.tag]))).toEqual({
+      api: '3f2a9c1',
+      certification: '3f2a9c1',
+      admin: 'b7e0',
+    });
+  });
+
+  test('without a deploy tag, images run the tier default', () => {
+    const [dev] = loadConfigs({ systems: ['shipment'], stages: ['dev'] });
+    expect(dev.images.web.tag).toBe(dev.deployment.imageTag);
+  });
+
+  test('an invalid tag is named', () => {
+    expect(problemsOf(() => loadConfigs({ imageTag: 'bad tag', imageTags: { api: ':x' } }))).toEqual([
+      "imageTag: 'bad tag' is not a valid image tag (letters, digits, '_', '.', '-')",
+      "imageTag.api: ':x' is not a valid image tag (letters, digits, '_', '.', '-')",
+    ]);
+  });
 });
