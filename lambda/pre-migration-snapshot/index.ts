@@ -1,0 +1,198 @@
+import {
+  CreateDBSnapshotCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+  type DBSnapshot,
+} from '@aws-sdk/client-rds';
+import { requiredEnv, retryOnThrottle, type Sleep } from '../shared/retry';
+
+/**
+ * Takes a manual snapshot of the MySQL primary before migrations run, so a bad migration can
+ * be undone by restoring it. Called by the migration state machine in three steps, each short:
+ * `start` creates the snapshot (or finds it, when a deployment is retried), `check` reports
+ * whether it is available, `prune` deletes this stage's pre-deploy snapshots past retention.
+ */
+
+/** What the state machine sends. */
+export interface SnapshotEvent {
+  readonly action: 'start' | 'check' | 'prune';
+  /** CodeDeploy deployment id; the snapshot is named after it. */
+  readonly deploymentId: string;
+}
+
+/** Where snapshots come from and how long they are kept. */
+export interface SnapshotConfig {
+  /** The MySQL primary. */
+  readonly dbInstanceIdentifier: string;
+  /** Name prefix of this stage's pre-deploy snapshots, e.g. `predeploy-csl-prod`. */
+  readonly prefix: string;
+  /** Days a pre-deploy snapshot is kept. */
+  readonly retentionDays: number;
+}
+
+/** What each step returns. */
+export interface SnapshotResult {
+  readonly snapshotId: string;
+  readonly status: string;
+  /** True once the snapshot is available. */
+  readonly ready: boolean;
+  /** Snapshots `prune` deleted. */
+  readonly deleted?: string[];
+}
+
+/** A snapshot that RDS reports as failed: the deployment must stop. */
+export class SnapshotFailedError extends Error {
+  constructor(snapshotId: string, status: string) {
+    super(`snapshot ${snapshotId} is ${status}; migrations will not run without a snapshot to restore`);
+    this.name = 'SnapshotFailedError';
+  }
+}
+
+const rds = new RDSClient({});
+
+/**
+ * The snapshot identifier for a deployment: letters, digits and single hyphens, starting with
+ * a letter, as RDS requires.
+ */
+export function snapshotId(prefix: string, deploymentId: string): string {
+  const raw = `${prefix}-${deploymentId}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const cleaned = raw.replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  const id = /^[a-z]/.test(cleaned) ? cleaned : `s-${cleaned}`;
+  return id.slice(0, 255).replace(/-+$/, '');
+}
+
+async function describe(client: RDSClient, id: string, sleep?: Sleep): Promise<DBSnapshot | undefined> {
+  try {
+    const out = await retryOnThrottle(() => client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })), {
+      sleep,
+    });
+    return out.DBSnapshots?.[0];
+  } catch (err) {
+    if ((err as Error).name === 'DBSnapshotNotFoundFault') return undefined;
+    throw err;
+  }
+}
+
+const FAILED = new Set(['failed', 'error', 'incompatible-restore', 'deleting', 'deleted']);
+
+function result(id: string, snapshot: DBSnapshot | undefined): SnapshotResult {
+  const status = snapshot?.Status ?? 'creating';
+  if (FAILED.has(status)) throw new SnapshotFailedError(id, status);
+  return { snapshotId: id, status, ready: status === 'available' };
+}
+
+/** Creates the deployment's snapshot, or returns the one a previous attempt created. */
+export async function startSnapshot(
+  client: RDSClient,
+  config: SnapshotConfig,
+  deploymentId: string,
+  sleep?: Sleep,
+): Promise<SnapshotResult> {
+  const id = snapshotId(config.prefix, deploymentId);
+  const existing = await describe(client, id, sleep);
+  if (existing) return result(id, existing);
+  try {
+    const out = await retryOnThrottle(
+      () =>
+        client.send(
+          new CreateDBSnapshotCommand({
+            DBInstanceIdentifier: config.dbInstanceIdentifier,
+            DBSnapshotIdentifier: id,
+            Tags: [
+              { Key: 'CodeDeployDeploymentId', Value: deploymentId },
+              { Key: 'Purpose', Value: 'pre-migration' },
+            ],
+          }),
+        ),
+      { sleep },
+    );
+    return result(id, out.DBSnapshot);
+  } catch (err) {
+    // A concurrent retry of the same deployment got there first: use its snapshot.
+    if ((err as Error).name === 'DBSnapshotAlreadyExistsFault') return result(id, await describe(client, id, sleep));
+    throw err;
+  }
+}
+
+/** Reports whether the deployment's snapshot is available. */
+export async function checkSnapshot(
+  client: RDSClient,
+  config: SnapshotConfig,
+  deploymentId: string,
+  sleep?: Sleep,
+): Promise<SnapshotResult> {
+  const id = snapshotId(config.prefix, deploymentId);
+  const snapshot = await describe(client, id, sleep);
+  if (!snapshot) throw new SnapshotFailedError(id, 'missing');
+  return result(id, snapshot);
+}
+
+/** Deletes this stage's pre-deploy snapshots older than the retention, never the current one. */
+export async function pruneSnapshots(
+  client: RDSClient,
+  config: SnapshotConfig,
+  deploymentId: string,
+  now: Date = new Date(),
+  sleep?: Sleep,
+): Promise<SnapshotResult> {
+  const current = snapshotId(config.prefix, deploymentId);
+  const cutoff = now.getTime() - config.retentionDays * 24 * 60 * 60 * 1000;
+  const deleted: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await retryOnThrottle(
+      () =>
+        client.send(
+          new DescribeDBSnapshotsCommand({
+            DBInstanceIdentifier: config.dbInstanceIdentifier,
+            SnapshotType: 'manual',
+            Marker: marker,
+          }),
+        ),
+      { sleep },
+    );
+    for (const snapshot of page.DBSnapshots ?? []) {
+      const id = snapshot.DBSnapshotIdentifier ?? '';
+      const created = snapshot.SnapshotCreateTime?.getTime();
+      if (id === current || !id.startsWith(`${config.prefix}-`) || created === undefined || created >= cutoff) continue;
+      if (snapshot.Status !== 'available') continue;
+      try {
+        await retryOnThrottle(() => client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id })), { sleep });
+        deleted.push(id);
+      } catch (err) {
+        if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
+      }
+    }
+    marker = page.Marker;
+  } while (marker);
+  return { snapshotId: current, status: 'pruned', ready: true, deleted };
+}
+
+/** Reads the configuration from the function's environment. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SnapshotConfig {
+  const retentionDays = Number(requiredEnv('RETENTION_DAYS', env));
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    throw new Error(`RETENTION_DAYS must be a whole number of days, got '${env.RETENTION_DAYS}'`);
+  }
+  return {
+    dbInstanceIdentifier: requiredEnv('DB_INSTANCE_IDENTIFIER', env),
+    prefix: requiredEnv('SNAPSHOT_PREFIX', env),
+    retentionDays,
+  };
+}
+
+/** Lambda entry point. */
+export async function handler(event: SnapshotEvent): Promise<SnapshotResult> {
+  const config = configFromEnv();
+  switch (event.action) {
+    case 'start':
+      return startSnapshot(rds, config, event.deploymentId);
+    case 'check':
+      return checkSnapshot(rds, config, event.deploymentId);
+    case 'prune':
+      return pruneSnapshots(rds, config, event.deploymentId);
+    default:
+      throw new Error(`unknown action '${(event as { action?: string }).action}' (use start, check or prune)`);
+  }
+}

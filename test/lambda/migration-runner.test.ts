@@ -1,0 +1,189 @@
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  checkMigration,
+  configFromEnv,
+  MigrationFailedError,
+  startMigration,
+  startedBy,
+  type MigrationConfig,
+} from '../../lambda/migration-runner';
+
+const ecsMock = mockClient(ECSClient);
+const client = new ECSClient({ region: 'eu-west-1' });
+const config: MigrationConfig = {
+  cluster: 'csl-prod',
+  taskDefinition: 'arn:aws:ecs:eu-west-1:333333333333:task-definition/CslProdAppApiMigrationTask:7',
+  family: 'CslProdAppApiMigrationTask',
+  containerName: 'App',
+  subnets: ['subnet-a', 'subnet-b'],
+  securityGroups: ['sg-api'],
+  timeoutSeconds: 900,
+  logGroup: '/csl/prod/migrations',
+  logStreamPrefix: 'app',
+};
+const noWait = async () => undefined;
+const NOW = 1_800_000_000_000;
+const TASK = 'arn:aws:ecs:eu-west-1:333333333333:task/csl-prod/abc123';
+const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+
+beforeEach(() => {
+  ecsMock.reset();
+  ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+  ecsMock.on(DescribeTasksCommand).resolves({ tasks: [] });
+});
+
+describe('startMigration', () => {
+  test('runs the new task definition once, in private subnets, tagged with the deployment', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK }] });
+    const result = await startMigration(client, config, 'd-ABC', NOW, noWait);
+    expect(result).toEqual({ taskArn: TASK, deadline: NOW + 900_000 });
+    expect(ecsMock.commandCalls(RunTaskCommand)[0].args[0].input).toEqual(
+      expect.objectContaining({
+        cluster: 'csl-prod',
+        taskDefinition: config.taskDefinition,
+        launchType: 'FARGATE',
+        startedBy: 'migrate-d-ABC',
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: ['subnet-a', 'subnet-b'],
+            securityGroups: ['sg-api'],
+            assignPublicIp: 'DISABLED',
+          },
+        },
+      }),
+    );
+  });
+
+  test('a repeated event finds the task this deployment already started', async () => {
+    ecsMock
+      .on(ListTasksCommand, { cluster: 'csl-prod', startedBy: 'migrate-d-ABC', desiredStatus: 'STOPPED' })
+      .resolves({
+        taskArns: [TASK],
+      });
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: TASK, createdAt: new Date(NOW - 60_000) }] });
+    const result = await startMigration(client, config, 'd-ABC', NOW, noWait);
+    expect(result).toEqual({ taskArn: TASK, deadline: NOW - 60_000 + 900_000 });
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+  });
+
+  test('waits while another deployment’s migration runs in the stage', async () => {
+    ecsMock
+      .on(ListTasksCommand, { cluster: 'csl-prod', family: config.family, desiredStatus: 'RUNNING' })
+      .resolves({ taskArns: ['arn:other'] });
+    ecsMock.on(DescribeTasksCommand, { cluster: 'csl-prod', tasks: ['arn:other'] }).resolves({
+      tasks: [{ taskArn: 'arn:other', startedBy: 'migrate-d-OTHER' }],
+    });
+    await expect(startMigration(client, config, 'd-ABC', NOW, noWait)).resolves.toEqual({ busy: true });
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+  });
+
+  test('fails the deployment when the task cannot start, with ECS’s reason', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ arn: 'arn:td', reason: 'RESOURCE:ENI' }] });
+    await expect(startMigration(client, config, 'd-ABC', NOW, noWait)).rejects.toThrow(
+      new MigrationFailedError('the migration task did not start: arn:td: RESOURCE:ENI'),
+    );
+  });
+
+  test('retries a throttled RunTask', async () => {
+    ecsMock
+      .on(RunTaskCommand)
+      .rejectsOnce(throttled)
+      .resolves({ tasks: [{ taskArn: TASK }] });
+    await expect(startMigration(client, config, 'd-ABC', NOW, noWait)).resolves.toEqual(
+      expect.objectContaining({ taskArn: TASK }),
+    );
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(2);
+  });
+
+  test('keeps startedBy within ECS’s 128 characters', () => {
+    expect(startedBy('d-'.padEnd(200, 'x'))).toHaveLength(128);
+  });
+});
+
+describe('checkMigration', () => {
+  const stopped = (exitCode: number | undefined, extra: object = {}) =>
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [{ taskArn: TASK, lastStatus: 'STOPPED', containers: [{ name: 'App', exitCode }], ...extra }],
+    });
+
+  test('succeeds on exit code 0 and points at the logs', async () => {
+    stopped(0);
+    await expect(checkMigration(client, config, TASK, NOW + 1000, NOW, noWait)).resolves.toEqual({
+      done: true,
+      taskArn: TASK,
+      exitCode: 0,
+      logs: '/csl/prod/migrations:app/App/abc123',
+    });
+  });
+
+  test('fails on a non-zero exit code, naming it and the log stream', async () => {
+    stopped(1);
+    await expect(checkMigration(client, config, TASK, NOW + 1000, NOW, noWait)).rejects.toThrow(
+      'the migrations exited with code 1; see /csl/prod/migrations:app/App/abc123',
+    );
+  });
+
+  test('fails when the task stopped before its container ran', async () => {
+    stopped(undefined, { stoppedReason: 'CannotPullContainerError: image not found' });
+    await expect(checkMigration(client, config, TASK, NOW + 1000, NOW, noWait)).rejects.toThrow(
+      /stopped before its container ran \(CannotPullContainerError: image not found\)/,
+    );
+  });
+
+  test('keeps waiting while the task runs', async () => {
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING' }] });
+    await expect(checkMigration(client, config, TASK, NOW + 1000, NOW, noWait)).resolves.toEqual(
+      expect.objectContaining({ done: false }),
+    );
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(0);
+  });
+
+  test('stops the task and fails once the deadline has passed', async () => {
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING' }] });
+    ecsMock.on(StopTaskCommand).resolves({});
+    await expect(checkMigration(client, config, TASK, NOW - 1, NOW, noWait)).rejects.toThrow(
+      /ran past 900 s and were stopped/,
+    );
+    expect(ecsMock.commandCalls(StopTaskCommand)[0].args[0].input).toEqual(
+      expect.objectContaining({ cluster: 'csl-prod', task: TASK }),
+    );
+  });
+
+  test('fails when the task is gone', async () => {
+    await expect(checkMigration(client, config, TASK, NOW + 1000, NOW, noWait)).rejects.toThrow(/is gone/);
+  });
+});
+
+describe('configFromEnv', () => {
+  const env = {
+    CLUSTER: 'c',
+    TASK_DEFINITION: 'td',
+    TASK_FAMILY: 'f',
+    CONTAINER_NAME: 'App',
+    SUBNETS: 'subnet-a,subnet-b',
+    SECURITY_GROUPS: 'sg-1',
+    TIMEOUT_SECONDS: '600',
+    LOG_GROUP: 'lg',
+    LOG_STREAM_PREFIX: 'app',
+  };
+
+  test('splits the subnet and security-group lists', () => {
+    expect(configFromEnv(env)).toEqual(
+      expect.objectContaining({ subnets: ['subnet-a', 'subnet-b'], timeoutSeconds: 600 }),
+    );
+  });
+
+  test('names a missing or bad variable', () => {
+    expect(() => configFromEnv({ ...env, CLUSTER: '' })).toThrow('environment variable CLUSTER is not set');
+    expect(() => configFromEnv({ ...env, TIMEOUT_SECONDS: 'soon' })).toThrow(
+      /TIMEOUT_SECONDS must be a positive number/,
+    );
+  });
+});
