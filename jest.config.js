@@ -9,4 +9,5 @@ module.exports = {
   // Stage synthesis is CPU-bound; two workers match the 2-core machine the suite is sized for.
   maxWorkers: 2,
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/global-setup.js',
 };

@@ -196,6 +196,8 @@ const serviceSchema = z.strictObject({
   healthCheckPath: z.string().startsWith('/').optional(),
   /** Host name: a label (`api`, under the stage's domain) or a full name inside the stage's domain. */
   host: z.string().optional(),
+  /** Web services: paths the smoke test requests on green, after the health path. */
+  smokePaths: z.array(z.string().startsWith('/')).optional(),
   /** Command override, e.g. `['php', 'artisan', 'queue:work']`. */
   command: z.array(z.string()).optional(),
   /** Plain environment; never passwords (those come from `uses` and secrets). */
@@ -263,6 +265,19 @@ const deploymentSchema = z.strictObject({
   deregistrationDelaySeconds: z.number().int().min(0).max(3600),
   /** Image tag every service runs unless the deploy passes another. */
   imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be a valid image tag'),
+  /** Longest a blue/green deployment may take before `cdk deploy` fails and rolls back. */
+  timeoutMinutes: z.number().int().min(10).max(360),
+  /** Longest the migrations of a deployment may run before they are stopped. */
+  migrationTimeoutMinutes: z.number().int().min(1).max(55),
+  /** Days a pre-migration snapshot of the MySQL primary is kept. */
+  snapshotRetentionDays: z.number().int().min(1).max(365),
+  /** Thresholds of the alarms that roll a deployment back. */
+  alarms: z.strictObject({
+    /** Target 5xx responses per minute, blue and green together. */
+    target5xxPerMinute: positiveInt,
+    /** p95 target response time, in milliseconds. */
+    latencyP95Ms: positiveInt,
+  }),
 });
 
 const stageSchema = z.strictObject({
@@ -425,6 +440,9 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
       issue([...path, 'jobTimeoutSeconds'], `only workers have a job timeout; remove it from this ${s.kind} service`);
     }
     const isWeb = s.kind === 'laravel-web' || s.kind === 'nextjs';
+    if (s.smokePaths !== undefined && !isWeb) {
+      issue([...path, 'smokePaths'], `a ${s.kind} service takes no traffic to smoke-test; remove smokePaths`);
+    }
     if (isWeb && !s.host) issue([...path, 'host'], `a ${s.kind} service needs a host (e.g. host: '${name}')`);
     if (!isWeb && s.host) issue([...path, 'host'], `a ${s.kind} service takes no traffic; remove host`);
     if (s.host) {

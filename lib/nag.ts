@@ -1,4 +1,5 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -26,6 +27,64 @@ export function acknowledgeLogRetentionFunction(stack: Stack): void {
       child,
       'AwsSolutions-IAM5[Resource::*]',
       'RDS names the log groups of engine-log exports when the instance is created, so the retention function cannot be scoped to an ARN known at synth time.',
+    );
+  }
+}
+
+/**
+ * How cdk-nag prints a resource in an IAM5 finding id: literals as they are, `{ Ref: X }` as
+ * `<X>`, `{ Fn::GetAtt: [X, Y] }` as `<X.Y>`, joined.
+ */
+export function nagResource(stack: Stack, value: string): string {
+  const render = (node: unknown): string => {
+    if (typeof node === 'string') return node;
+    const obj = node as Record<string, unknown>;
+    if ('Ref' in obj) return `<${String(obj.Ref)}>`;
+    if ('Fn::GetAtt' in obj) return `<${(obj['Fn::GetAtt'] as string[]).join('.')}>`;
+    if ('Fn::Join' in obj) {
+      const [separator, parts] = obj['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+    return JSON.stringify(node);
+  };
+  return render(stack.resolve(value));
+}
+
+/**
+ * Acknowledges what a custom-resource provider framework (aws-cdk-lib's `cr.Provider`, as used
+ * by `@cdklabs/cdk-ecs-codedeploy`) brings: the AWS-managed basic execution policy of its
+ * functions, invoke grants on function versions, and a waiter state machine whose logging and
+ * tracing the framework does not expose.
+ */
+export function acknowledgeProviderFramework(scope: IConstruct, owner: string): void {
+  const stack = Stack.of(scope);
+  acknowledge(
+    scope,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    `${owner}: the provider's functions use the AWS-maintained basic execution policy, which only lets them write their own logs.`,
+  );
+  acknowledge(
+    scope,
+    'AwsSolutions-IAM5[Resource::*]',
+    `${owner}: the provider's waiter and its functions call APIs without resource-level permissions (X-Ray, log delivery).`,
+  );
+  acknowledge(
+    scope,
+    'AwsSolutions-SF1',
+    `${owner}: the provider framework's waiter state machine has no logging option; each step's function logs to CloudWatch.`,
+  );
+  acknowledge(
+    scope,
+    'AwsSolutions-SF2',
+    `${owner}: the provider framework's waiter state machine has no tracing option.`,
+  );
+  for (const child of scope.node.findAll()) {
+    if (!(child instanceof lambda.Function)) continue;
+    const id = stack.getLogicalId(child.node.defaultChild as CfnResource);
+    acknowledge(
+      scope,
+      `AwsSolutions-IAM5[Resource::<${id}.Arn>:*]`,
+      `${owner}: invoking any version of the provider's own function, as the framework grants.`,
     );
   }
 }

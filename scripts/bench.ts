@@ -53,6 +53,24 @@ function stackRows(dir: string): Row[] {
 
 const status = (value: number, target: number) => (value <= target ? 'ok' : 'OVER');
 
+/** Size of each bundled handler, and the time Node takes to load it in a fresh process. */
+function handlerFigures(): { name: string; bytes: number; loadMs: number }[] {
+  const dir = path.join(root, 'build', 'lambda');
+  return fs.readdirSync(dir).map((name) => {
+    const file = path.join(dir, name, 'index.js');
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '--no-warnings',
+        '-e',
+        `const t = process.hrtime.bigint(); require(${JSON.stringify(file)}); console.log(Number(process.hrtime.bigint() - t) / 1e6);`,
+      ],
+      { encoding: 'utf8' },
+    );
+    return { name, bytes: fs.statSync(file).size, loadMs: Number(probe.stdout.trim()) };
+  });
+}
+
 fs.rmSync(outdir, { recursive: true, force: true });
 const synthSeconds = timed('cdk synth', 'npx', ['cdk', 'synth', '--quiet', '**']);
 const rows = stackRows(outdir);
@@ -65,6 +83,13 @@ console.log(
 console.log(
   `  test suite (jest)                          ${testSeconds.toFixed(1).padStart(6)} s   target <= 60 s  ${status(testSeconds, 60)}`,
 );
+
+console.log('\nLambda handlers (bundled by scripts/build-lambdas.mjs; AWS SDK from the runtime)');
+console.log(`  ${'handler'.padEnd(28)} ${'bytes'.padStart(9)} ${'load ms'.padStart(9)}   targets <= 350 KB, <= 60 ms`);
+for (const h of handlerFigures()) {
+  const verdict = h.bytes <= 350 * 1024 && h.loadMs <= 60 ? 'ok' : 'OVER';
+  console.log(`  ${h.name.padEnd(28)} ${String(h.bytes).padStart(9)} ${h.loadMs.toFixed(1).padStart(9)}   ${verdict}`);
+}
 
 console.log('\nTemplates');
 console.log(`  ${'stack'.padEnd(28)} ${'resources'.padStart(9)} ${'bytes'.padStart(9)}`);

@@ -1,6 +1,7 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
@@ -11,6 +12,8 @@ import { pascal } from '../names';
 import type { DataStack } from '../stacks/data-stack';
 import { laravelWiring, serviceHost } from '../wiring';
 import { AppTask, type AppContainerOptions } from './app-task';
+import { BlueGreenDeployment } from './blue-green';
+import { Migrations } from './migrations';
 import type { LoadBalancer } from './load-balancer';
 import type { SecurityGroupLookup } from './service-security-groups';
 import { addWebService } from './web-service';
@@ -44,6 +47,14 @@ export interface LaravelServiceProps {
   readonly imageTag: string;
   /** Log retention. */
   readonly logRetention: logs.RetentionDays;
+  /** The VPC, for the smoke test and the migration task. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The MySQL primary, snapshotted before migrations.
+   *
+   * @default - no snapshot (a system without MySQL)
+   */
+  readonly database?: rds.IDatabaseInstance;
   /** What happens to log groups when they leave the stack. */
   readonly logRemovalPolicy: RemovalPolicy;
 }
@@ -65,6 +76,10 @@ export class LaravelService extends Construct {
   public readonly tasks: Record<string, AppTask> = {};
   /** The one-off task for `php artisan migrate --force` and friends. */
   public readonly migrationTask: AppTask;
+  /** Blue/green delivery of the web service. */
+  public readonly blueGreen?: BlueGreenDeployment;
+  /** Snapshot and migrations before each web deployment. */
+  public readonly migrations?: Migrations;
   private readonly cluster: ecs.ICluster;
 
   constructor(scope: Construct, id: string, props: LaravelServiceProps) {
@@ -103,6 +118,23 @@ export class LaravelService extends Construct {
       return created;
     };
 
+    // One-off commands run with the web service's wiring, so they see what the app sees.
+    const web = members.find(([, s]) => s.kind === 'laravel-web') ?? members[0];
+    if (!web) throw new Error(`LaravelService: image '${props.image}' has no service`);
+    this.migrationTask = new AppTask(this, 'MigrationTask', {
+      cpu: web[1].cpu,
+      memoryMiB: web[1].memoryMiB,
+      app: appContainer(image.migrateCommand ?? ['php', 'artisan', 'migrate', '--force']),
+      wiring: laravelWiring(config, web[0], props.data, this),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+    // Old revisions stay registered, so a rollback (or a hand-run of an older migration task)
+    // always finds the definition it needs.
+    this.migrationTask.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const background: ecs.FargateService[] = [];
+    let migrations: Migrations | undefined;
+
     for (const [name, service] of members) {
       const securityGroup = props.securityGroups.of(name);
       if (service.kind === 'laravel-web') {
@@ -131,22 +163,52 @@ export class LaravelService extends Construct {
               },
             };
         const created = task(name, web.app, { sidecar: web.sidecar });
-        this.services[name] = addWebService(this, pascal(name), {
+        created.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
+        const host = serviceHost(config, name);
+        const webService = addWebService(this, pascal(name), {
           cluster: props.cluster,
           task: created,
           securityGroup,
           loadBalancer: props.loadBalancer,
           name,
-          host: serviceHost(config, name),
+          host,
           service,
           config,
         });
+        this.services[name] = webService.service;
+        this.blueGreen = new BlueGreenDeployment(this, `${pascal(name)}BlueGreen`, {
+          web: webService,
+          taskDefinition: created.taskDefinition,
+          loadBalancer: props.loadBalancer,
+          host,
+          smokePaths: [health, ...(service.smokePaths ?? [])],
+          deployment: config.deployment,
+          vpc: props.vpc,
+          logRetention: props.logRetention,
+          beforeInstall: (deploymentGroupArn) => {
+            migrations = new Migrations(this, 'Migrations', {
+              cluster: props.cluster,
+              task: this.migrationTask,
+              securityGroup,
+              vpc: props.vpc,
+              database: props.database,
+              snapshotPrefix: `predeploy-${config.system}-${config.stage}`,
+              snapshotRetentionDays: config.deployment.snapshotRetentionDays,
+              timeout: Duration.minutes(config.deployment.migrationTimeoutMinutes),
+              deploymentGroupArn,
+              logRetention: props.logRetention,
+            });
+            return migrations.hook;
+          },
+        });
+        this.migrations = migrations;
       } else if (service.kind === 'laravel-worker') {
         const timeout = service.jobTimeoutSeconds ?? 90;
         const command = [...(service.command ?? []), `--timeout=${timeout}`];
         // The worker finishes the job in hand after SIGTERM; give it the job timeout to do so.
         const created = task(name, appContainer(command, Duration.seconds(Math.min(timeout + 10, MAX_STOP_TIMEOUT))));
         const fargate = this.backgroundService(name, created, securityGroup, { min: 100, max: 200 });
+        background.push(fargate);
         const scaling = fargate.autoScaleTaskCount({ minCapacity: service.minTasks, maxCapacity: service.maxTasks });
         if (service.uses.includes('rabbitmq') && props.data.rabbitmq) {
           // Queue depth is what a worker pool is for; CPU says little about a waiting worker.
@@ -179,20 +241,12 @@ export class LaravelService extends Construct {
         const created = task(name, appContainer(service.command));
         const fargate = this.backgroundService(name, created, securityGroup, { min: 0, max: 100 });
         (fargate.node.defaultChild as ecs.CfnService).desiredCount = 1;
+        background.push(fargate);
       }
     }
-
-    // One-off commands run with the web service's wiring, so they see what the app sees.
-    const web = members.find(([, s]) => s.kind === 'laravel-web') ?? members[0];
-    if (!web) throw new Error(`LaravelService: image '${props.image}' has no service`);
-    this.migrationTask = new AppTask(this, 'MigrationTask', {
-      cpu: web[1].cpu,
-      memoryMiB: web[1].memoryMiB,
-      app: appContainer(image.migrateCommand ?? ['php', 'artisan', 'migrate', '--force']),
-      wiring: laravelWiring(config, web[0], props.data, this),
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
-    });
+    // Workers and the scheduler roll (circuit breaker, rollback) after the web deployment
+    // succeeds, so they never run code whose migrations have not run.
+    if (this.blueGreen) for (const service of background) service.node.addDependency(this.blueGreen.deployment);
   }
 
   private backgroundService(

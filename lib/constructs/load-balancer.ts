@@ -26,6 +26,17 @@ export interface LoadBalancerProps {
   readonly deletionProtection?: boolean;
 }
 
+/** The port of the test listener CodeDeploy sends green's test traffic to. */
+export const TEST_LISTENER_PORT = 8443;
+
+/** The two target groups of a service, between which CodeDeploy moves traffic. */
+export interface BlueGreenTargets {
+  /** Receives production traffic before the first deployment. */
+  readonly blue: elbv2.ApplicationTargetGroup;
+  /** Receives test traffic, and production traffic once a deployment shifts it. */
+  readonly green: elbv2.ApplicationTargetGroup;
+}
+
 /** One service behind the load balancer. */
 export interface LoadBalancerTarget {
   /** The service's name, for ids and descriptions. */
@@ -47,12 +58,18 @@ export interface LoadBalancerTarget {
  * CDN and its WAF, and its security group only admits the VPC's range. HTTPS with an ACM
  * certificate DNS-validated in the stage's zone and a TLS 1.3 policy; HTTP redirects to HTTPS;
  * invalid header fields are dropped; access logs go to the log bucket; one host rule per service.
+ *
+ * For blue/green deployments every service has two target groups and a second HTTPS listener
+ * on 8443, the test listener, which routes each host to the green group. It admits only the
+ * security groups given to {@link allowTestTrafficFrom} (the smoke tests).
  */
 export class LoadBalancer extends Construct {
   /** The load balancer. */
   public readonly alb: elbv2.ApplicationLoadBalancer;
-  /** The HTTPS listener on 443. */
+  /** The HTTPS listener on 443: production traffic. */
   public readonly https: elbv2.ApplicationListener;
+  /** The HTTPS listener on 8443: test traffic to green during a deployment. */
+  public readonly test: elbv2.ApplicationListener;
   /** The regional certificate for every host. */
   public readonly certificate: acm.Certificate;
   private readonly vpc: ec2.IVpc;
@@ -105,37 +122,56 @@ export class LoadBalancer extends Construct {
         messageBody: 'Unknown host',
       }),
     });
+    this.test = this.alb.addListener('Test', {
+      port: TEST_LISTENER_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [this.certificate],
+      sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
+      open: false,
+      defaultAction: elbv2.ListenerAction.fixedResponse(404, {
+        contentType: 'text/plain',
+        messageBody: 'Unknown host',
+      }),
+    });
     this.alb.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
   }
 
+  /** Lets a trusted source (a smoke-test function) reach the test listener. */
+  public allowTestTrafficFrom(peer: ec2.IConnectable, description: string): void {
+    this.alb.connections.allowFrom(peer, ec2.Port.tcp(TEST_LISTENER_PORT), description);
+  }
+
   /**
-   * Creates a target group for a service and routes its host to it.
-   *
-   * @returns the target group the service registers with
+   * Creates the blue and green target groups of a service and routes its host to them: the
+   * production listener to blue, the test listener to green. CodeDeploy swaps them on deploy.
    */
-  public addTarget(target: LoadBalancerTarget): elbv2.ApplicationTargetGroup {
-    const group = new elbv2.ApplicationTargetGroup(this, `${target.name}Targets`, {
-      vpc: this.vpc,
-      port: target.port,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay: target.deregistrationDelay,
-      // Fast, strict checks so a deploy moves on quickly and a bad task leaves quickly.
-      healthCheck: {
-        path: target.healthCheckPath,
-        interval: Duration.seconds(10),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
-        healthyHttpCodes: '200-399',
-      },
-    });
+  public addTarget(target: LoadBalancerTarget): BlueGreenTargets {
+    const group = (color: string) =>
+      new elbv2.ApplicationTargetGroup(this, `${target.name}${color}`, {
+        vpc: this.vpc,
+        port: target.port,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targetType: elbv2.TargetType.IP,
+        deregistrationDelay: target.deregistrationDelay,
+        // Fast, strict checks so a deploy moves on quickly and a bad task leaves quickly.
+        healthCheck: {
+          path: target.healthCheckPath,
+          interval: Duration.seconds(10),
+          timeout: Duration.seconds(5),
+          healthyThresholdCount: 2,
+          unhealthyThresholdCount: 3,
+          healthyHttpCodes: '200-399',
+        },
+      });
+    const targets = { blue: group('Blue'), green: group('Green') };
     this.priority += 10;
-    this.https.addTargetGroups(target.name, {
+    const conditions = [elbv2.ListenerCondition.hostHeaders([target.host])];
+    this.https.addTargetGroups(target.name, { priority: this.priority, conditions, targetGroups: [targets.blue] });
+    this.test.addTargetGroups(`${target.name}Test`, {
       priority: this.priority,
-      conditions: [elbv2.ListenerCondition.hostHeaders([target.host])],
-      targetGroups: [group],
+      conditions,
+      targetGroups: [targets.green],
     });
-    return group;
+    return targets;
   }
 }

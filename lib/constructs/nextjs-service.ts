@@ -1,4 +1,5 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,6 +7,7 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
 import { nextjsWiring, serviceHost } from '../wiring';
 import { AppTask } from './app-task';
+import { BlueGreenDeployment } from './blue-green';
 import type { LoadBalancer } from './load-balancer';
 import type { SecurityGroupLookup } from './service-security-groups';
 import { addWebService } from './web-service';
@@ -28,6 +30,8 @@ export interface NextjsServiceProps {
   readonly imageTag: string;
   /** Log retention. */
   readonly logRetention: logs.RetentionDays;
+  /** The VPC, for the smoke test. */
+  readonly vpc: ec2.IVpc;
   /** What happens to the log group when it leaves the stack. */
   readonly logRemovalPolicy: RemovalPolicy;
 }
@@ -42,6 +46,8 @@ export class NextjsService extends Construct {
   public readonly service: ecs.FargateService;
   /** Its task definition. */
   public readonly task: AppTask;
+  /** Blue/green delivery. */
+  public readonly blueGreen: BlueGreenDeployment;
 
   constructor(scope: Construct, id: string, props: NextjsServiceProps) {
     super(scope, id);
@@ -69,15 +75,28 @@ export class NextjsService extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });
-    this.service = addWebService(this, 'Service', {
+    this.task.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const host = serviceHost(config, props.service);
+    const web = addWebService(this, 'Service', {
       cluster: props.cluster,
       task: this.task,
       securityGroup: props.securityGroups.of(props.service),
       loadBalancer: props.loadBalancer,
       name: props.service,
-      host: serviceHost(config, props.service),
+      host,
       service,
       config,
+    });
+    this.service = web.service;
+    this.blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
+      web,
+      taskDefinition: this.task.taskDefinition,
+      loadBalancer: props.loadBalancer,
+      host,
+      smokePaths: [health, ...(service.smokePaths ?? [])],
+      deployment: config.deployment,
+      vpc: props.vpc,
+      logRetention: props.logRetention,
     });
   }
 }

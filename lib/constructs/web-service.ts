@@ -1,11 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig, ServiceConfig } from '../../config';
 import { pascal } from '../names';
 import type { AppTask } from './app-task';
-import type { LoadBalancer } from './load-balancer';
+import type { BlueGreenTargets, LoadBalancer } from './load-balancer';
 
 /** What {@link addWebService} needs. */
 export interface WebServiceOptions {
@@ -19,39 +21,72 @@ export interface WebServiceOptions {
   readonly config: Pick<ResolvedConfig, 'deployment' | 'scaling'>;
 }
 
+/** A web service and the target groups CodeDeploy moves its traffic between. */
+export interface WebService {
+  readonly service: ecs.FargateService;
+  readonly targets: BlueGreenTargets;
+  /** The container and port the load balancer sends traffic to. */
+  readonly containerName: string;
+  readonly containerPort: number;
+}
+
 /**
- * A Fargate service that takes traffic for one host: rolling deploys with the circuit breaker,
- * registered with its own target group behind the load balancer, scaling between the tier's
- * bounds on CPU and on requests per task.
+ * A Fargate service that takes traffic for one host, deployed blue/green by CodeDeploy (the
+ * `CODE_DEPLOY` controller; see {@link BlueGreenDeployment}), registered with its blue target
+ * group, scaling between the tier's bounds on CPU and on requests per task, counted over both
+ * target groups since either may be the live one.
  */
-export function addWebService(scope: Construct, id: string, o: WebServiceOptions): ecs.FargateService {
+export function addWebService(scope: Construct, id: string, o: WebServiceOptions): WebService {
   const port = o.service.port ?? 80;
   const service = new ecs.FargateService(scope, id, {
     cluster: o.cluster,
     taskDefinition: o.task.taskDefinition,
     securityGroups: [o.securityGroup],
     assignPublicIp: false,
+    deploymentController: { type: ecs.DeploymentControllerType.CODE_DEPLOY },
+    // Keep full capacity when ECS replaces an unhealthy task between deployments.
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
-    circuitBreaker: { enable: true, rollback: true },
     healthCheckGracePeriod: Duration.seconds(60),
     enableExecuteCommand: true,
     propagateTags: ecs.PropagatedTagSource.SERVICE,
   });
-  const targetGroup = o.loadBalancer.addTarget({
+  const targets = o.loadBalancer.addTarget({
     name: pascal(o.name),
     host: o.host,
     port,
     healthCheckPath: o.service.healthCheckPath ?? '/',
     deregistrationDelay: Duration.seconds(o.config.deployment.deregistrationDelaySeconds),
   });
-  targetGroup.addTarget(service.loadBalancerTarget({ containerName: o.task.web.containerName, containerPort: port }));
+  const containerName = o.task.web.containerName;
+  targets.blue.addTarget(service.loadBalancerTarget({ containerName, containerPort: port }));
 
   const scaling = service.autoScaleTaskCount({ minCapacity: o.service.minTasks, maxCapacity: o.service.maxTasks });
   scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: o.config.scaling.cpuTargetPercent });
-  scaling.scaleOnRequestCount('Requests', {
-    requestsPerTarget: o.config.scaling.requestsPerTarget,
-    targetGroup,
+  const perTarget = o.config.scaling.requestsPerTarget;
+  const requests = (group: typeof targets.blue) =>
+    group.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' });
+  const tasks = new cloudwatch.Metric({
+    namespace: 'ECS/ContainerInsights',
+    metricName: 'RunningTaskCount',
+    dimensionsMap: { ClusterName: o.cluster.clusterName, ServiceName: service.serviceName },
+    statistic: 'Average',
+    period: Duration.minutes(1),
   });
-  return service;
+  scaling.scaleOnMetric('Requests', {
+    metric: new cloudwatch.MathExpression({
+      expression: '(FILL(blue, 0) + FILL(green, 0)) / MAX([FILL(tasks, 1), 1])',
+      usingMetrics: { blue: requests(targets.blue), green: requests(targets.green), tasks },
+      period: Duration.minutes(1),
+      label: 'Requests per task per minute',
+    }),
+    scalingSteps: [
+      { upper: perTarget / 2, change: -1 },
+      { lower: perTarget, change: +1 },
+      { lower: perTarget * 2, change: +3 },
+    ],
+    adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+    cooldown: Duration.minutes(2),
+  });
+  return { service, targets, containerName, containerPort: port };
 }

@@ -80,6 +80,8 @@ export class AppStack extends StageStack {
         imageTag: tagOf(name),
         logRetention,
         logRemovalPolicy,
+        vpc: props.vpc,
+        database: data.mysql?.primary,
       });
     }
     for (const [name, service] of Object.entries(config.services)) {
@@ -94,6 +96,7 @@ export class AppStack extends StageStack {
         imageTag: tagOf(service.image),
         logRetention,
         logRemovalPolicy,
+        vpc: props.vpc,
       });
     }
   }

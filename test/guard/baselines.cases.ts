@@ -1,0 +1,50 @@
+import * as path from 'path';
+import {
+  applyAllowlist,
+  compareWithBaselines,
+  formatChange,
+  readAllowlist,
+  readBaselines,
+  synthTemplates,
+} from '../../scripts/guard';
+import type { StageFixture } from '../stage-fixture';
+
+const BASELINES = path.join(__dirname, '..', 'baselines');
+
+/** The replacement guard over the whole app; registered by test/lib/stages.test.ts. */
+export function baselineCases(f: StageFixture): void {
+  describe('the app against its committed baselines', () => {
+    let current: Map<string, object>;
+    beforeAll(() => {
+      // The fixture's own beforeAll has synthesized the app into f.outdir by now.
+      expect(f.assembly.directory).toBe(f.outdir);
+      current = synthTemplates(f.outdir);
+    });
+
+    test('every stack has a baseline', () => {
+      const { newStacks } = compareWithBaselines(readBaselines(BASELINES), current);
+      if (newStacks.length > 0) {
+        throw new Error(
+          `No baseline for: ${newStacks.join(', ')}. Run \`npm run baselines:update\` and commit the diff after review.`,
+        );
+      }
+    });
+
+    test('no change replaces, destroys or orphans a stateful resource unless the allowlist explains it', () => {
+      const { changes } = compareWithBaselines(readBaselines(BASELINES), current);
+      const { blocked, unusedEntries } = applyAllowlist(changes, readAllowlist(path.join(BASELINES, 'allowlist.json')));
+      const problems = [
+        ...blocked.map(formatChange),
+        ...unusedEntries.map((e) => `allowlist entry ${e.stack} ${e.logicalId} matches no change: remove it`),
+      ];
+      if (problems.length > 0) {
+        throw new Error(
+          `The replacement guard found:\n  ${problems.join('\n  ')}\n\n` +
+            'Keep the resource (restore its properties, or pin a renamed construct with overrideLogicalId), or, ' +
+            'if losing it is intended, add { stack, logicalId, reason } to test/baselines/allowlist.json. ' +
+            'After the change is deployed, run `npm run baselines:update`, remove the entry, and commit the diff after review.',
+        );
+      }
+    });
+  });
+}

@@ -1,0 +1,290 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import type { StageFixture } from '../../stage-fixture';
+
+/** Template tests of blueGreenCases; registered by test/lib/stages.test.ts. */
+export function blueGreenCases(f: StageFixture): void {
+  const get = (id: string) => ({ config: f.config(id), t: f.template(id, 'app') });
+  const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
+  type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
+  const resources = (t: Template, type: string) => Object.entries(t.findResources(type)) as [string, Resource][];
+
+  const CONFIG_NAMES: Record<string, string> = {
+    'all-at-once': 'CodeDeployDefault.ECSAllAtOnce',
+    'canary-10-5': 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+    'linear-10-1': 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
+  };
+
+  describe('deployment groups', () => {
+    test.each(ALL)('%s: one blue/green deployment group per web service, with the tier’s shifting and wait', (id) => {
+      const { t, config } = get(id);
+      const groups = resources(t, 'AWS::CodeDeploy::DeploymentGroup');
+      const webServices = Object.values(config.services).filter((s) => s.host);
+      expect(groups).toHaveLength(webServices.length);
+      for (const [, group] of groups) {
+        expect(group.Properties).toEqual(
+          expect.objectContaining({
+            DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+            DeploymentConfigName: CONFIG_NAMES[config.deployment.trafficShifting],
+            AutoRollbackConfiguration: {
+              Enabled: true,
+              Events: expect.arrayContaining([
+                'DEPLOYMENT_FAILURE',
+                'DEPLOYMENT_STOP_ON_REQUEST',
+                'DEPLOYMENT_STOP_ON_ALARM',
+              ]),
+            },
+          }),
+        );
+        expect(group.Properties.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess).toEqual({
+          Action: 'TERMINATE',
+          TerminationWaitTimeInMinutes: config.deployment.terminationWaitMinutes,
+        });
+      }
+    });
+
+    test('shifts traffic all at once in dev, canary in staging, linearly in prod', () => {
+      expect(['Csl-Dev', 'Csl-Staging', 'Csl-Prod'].map((id) => get(id).config.deployment.trafficShifting)).toEqual([
+        'all-at-once',
+        'canary-10-5',
+        'linear-10-1',
+      ]);
+    });
+
+    test('keeps blue long enough to roll back in staging and prod', () => {
+      for (const id of ['Csl-Staging', 'Csl-Prod', 'Shipment-Staging', 'Shipment-Prod']) {
+        expect(get(id).config.deployment.terminationWaitMinutes).toBeGreaterThanOrEqual(15);
+      }
+    });
+
+    test('moves production traffic on the 443 listener and test traffic on the 8443 listener', () => {
+      const { t } = get('Shipment-Prod');
+      const [[, group]] = resources(t, 'AWS::CodeDeploy::DeploymentGroup');
+      const [pair] = group.Properties.LoadBalancerInfo.TargetGroupPairInfoList;
+      expect(pair.TargetGroups.map((g: { Name: { 'Fn::GetAtt': string[] } }) => g.Name['Fn::GetAtt'][0])).toEqual([
+        expect.stringMatching(/^LoadBalancerWebBlue/),
+        expect.stringMatching(/^LoadBalancerWebGreen/),
+      ]);
+      expect(pair.ProdTrafficRoute.ListenerArns).toEqual([{ Ref: expect.stringMatching(/^LoadBalancerHttps/) }]);
+      expect(pair.TestTrafficRoute.ListenerArns).toEqual([{ Ref: expect.stringMatching(/^LoadBalancerTest/) }]);
+      t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 8443, Protocol: 'HTTPS' });
+    });
+
+    test('rolls back on alarms that belong to the service: 5xx, unhealthy hosts, latency', () => {
+      const { t } = get('Csl-Prod');
+      for (const [logicalId, group] of resources(t, 'AWS::CodeDeploy::DeploymentGroup')) {
+        const service = logicalId.replace(/BlueGreenDeploymentGroup.*/, '');
+        const alarms = group.Properties.AlarmConfiguration.Alarms.map((a: { Name: { Ref: string } }) => a.Name.Ref);
+        expect(alarms).toHaveLength(3);
+        expect(alarms.map((a: string) => a.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+          `${service}BlueGreenTarget5xx`,
+          `${service}BlueGreenUnhealthyHosts`,
+          `${service}BlueGreenLatency`,
+        ]);
+        expect(group.Properties.AlarmConfiguration.Enabled).toBe(true);
+      }
+    });
+
+    test('alarm thresholds follow the tier', () => {
+      const threshold = (id: string, name: string) =>
+        resources(get(id).t, 'AWS::CloudWatch::Alarm').find(([logicalId]) => logicalId.startsWith(name))![1].Properties;
+      expect(threshold('Csl-Prod', 'ApiApiBlueGreenTarget5xx').Threshold).toBe(5);
+      expect(threshold('Csl-Dev', 'ApiApiBlueGreenTarget5xx').Threshold).toBe(20);
+      expect(threshold('Csl-Prod', 'ApiApiBlueGreenLatency').Threshold).toBe(1.5);
+      const fiveXx = threshold('Csl-Prod', 'ApiApiBlueGreenTarget5xx');
+      const metrics = fiveXx.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat);
+      expect(
+        metrics.map((m: { MetricStat: { Metric: { MetricName: string } } }) => m.MetricStat.Metric.MetricName),
+      ).toEqual(['HTTPCode_Target_5XX_Count', 'HTTPCode_Target_5XX_Count']);
+    });
+  });
+
+  describe('cdk deploy starts the deployment', () => {
+    test.each(ALL)('%s: a deployment per web service, of its current task definition, waited for', (id) => {
+      const { t, config } = get(id);
+      const deployments = resources(t, 'Custom::EcsDeployment');
+      expect(deployments).toHaveLength(Object.values(config.services).filter((s) => s.host).length);
+      for (const [, deployment] of deployments) {
+        expect(deployment.Properties.deploymentConfigName).toBe(CONFIG_NAMES[config.deployment.trafficShifting]);
+        expect(deployment.Properties.autoRollbackConfigurationEnabled).toBe('true');
+        const appspec = JSON.stringify(deployment.Properties.revisionAppSpecContent);
+        expect(appspec).toMatch(/TaskDefinition.*\{"Ref":"\w+Task[0-9A-F]{8}"\}/);
+      }
+      // The completion check is asynchronous: a waiter state machine, not one long Lambda call.
+      expect(
+        resources(t, 'AWS::StepFunctions::StateMachine').filter(([lid]) => lid.includes('waiterstatemachine')),
+      ).toHaveLength(deployments.length);
+    });
+
+    test('wires BeforeInstall to the migrations and AfterAllowTestTraffic to the smoke test', () => {
+      const { t } = get('Csl-Prod');
+      const appspec = (prefix: string) =>
+        JSON.stringify(
+          resources(t, 'Custom::EcsDeployment').find(([lid]) => lid.startsWith(prefix))![1].Properties
+            .revisionAppSpecContent,
+        );
+      expect(appspec('ApiApiBlueGreen')).toMatch(/BeforeInstall.{0,40}ApiMigrationsHook[0-9A-F]{8}/);
+      expect(appspec('ApiApiBlueGreen')).toMatch(/AfterAllowTestTraffic.*ApiApiBlueGreenSmokeTest/);
+      expect(appspec('CertificationBlueGreen')).not.toMatch(/BeforeInstall/);
+      expect(appspec('CertificationBlueGreen')).toMatch(/AfterAllowTestTraffic.*CertificationBlueGreenSmokeTest/);
+    });
+
+    test('CodeDeploy may invoke exactly the hooks of its deployment group', () => {
+      const { t } = get('Csl-Prod');
+      const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
+        lid.startsWith('ApiApiBlueGreenDeploymentGroupServiceRole'),
+      )!;
+      const invoked = policy.Properties.PolicyDocument.Statement.filter(
+        (s: { Action: string }) => s.Action === 'lambda:InvokeFunction',
+      )
+        .flatMap((s: { Resource: unknown[] }) => s.Resource)
+        .map((r: unknown) => JSON.stringify(r));
+      expect(invoked.every((r: string) => /ApiApiBlueGreenSmokeTest|ApiMigrationsHook/.test(r))).toBe(true);
+      expect(invoked.length).toBeGreaterThanOrEqual(2);
+    });
+
+    test('workers and the scheduler roll only after the web deployment succeeded', () => {
+      const { t } = get('Shipment-Prod');
+      const background = resources(t, 'AWS::ECS::Service').filter(([lid]) => /Worker|Scheduler/.test(lid));
+      expect(background).toHaveLength(2);
+      for (const [, service] of background) {
+        expect(service.DependsOn).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^WebWebBlueGreenDeploymentGroupDeployment[0-9A-F]{8}$/)]),
+        );
+      }
+    });
+
+    test('the deployment provider runs on a current Node.js runtime', () => {
+      const runtimes = resources(get('Csl-Prod').t, 'AWS::Lambda::Function').map(([, fn]) => fn.Properties.Runtime);
+      expect(runtimes.filter((r) => r === 'nodejs20.x' || r === 'nodejs18.x')).toEqual([]);
+    });
+  });
+
+  describe('migrations', () => {
+    test.each(ALL)('%s: snapshot, migrate, prune and report, driven by a state machine', (id) => {
+      const { t } = get(id);
+      const [[, machine]] = resources(t, 'AWS::StepFunctions::StateMachine').filter(([lid]) =>
+        lid.includes('MigrationsStateMachine'),
+      );
+      const definition = JSON.stringify(machine.Properties.DefinitionString);
+      for (const state of [
+        'StartSnapshot',
+        'CheckSnapshot',
+        'StartMigration',
+        'CheckMigration',
+        'PruneSnapshots',
+        'ReportSucceeded',
+        'ReportFailed',
+      ]) {
+        expect(definition).toContain(`\\"${state}\\"`);
+      }
+      expect(definition).toContain('putLifecycleEventHookExecutionStatus');
+      expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      expect(machine.Properties.LoggingConfiguration.Level).toBe('ALL');
+    });
+
+    test('the runner runs the new migration task definition with the web service’s network, within the tier’s timeout', () => {
+      const { t } = get('Csl-Prod');
+      const [, runner] = resources(t, 'AWS::Lambda::Function').find(([lid]) => lid.startsWith('ApiMigrationsRunner'))!;
+      // The task runs with the web service's security group, which the data stores admit.
+      expect(JSON.stringify(runner.Properties.Environment.Variables.SECURITY_GROUPS)).toContain(
+        'ServiceSecurityGroupsApi',
+      );
+      expect(runner.Properties.Environment.Variables).toEqual(
+        expect.objectContaining({
+          TASK_DEFINITION: { Ref: expect.stringMatching(/^ApiMigrationTask/) },
+          CONTAINER_NAME: 'App',
+          TIMEOUT_SECONDS: '1800',
+          CLUSTER: { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] },
+        }),
+      );
+    });
+
+    test('the runner may run only the migration task definition, in this cluster, and pass only its roles', () => {
+      const { t } = get('Csl-Prod');
+      const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
+        lid.startsWith('ApiMigrationsRunnerServiceRoleDefaultPolicy'),
+      )!;
+      const statements = policy.Properties.PolicyDocument.Statement as {
+        Action: string | string[];
+        Resource: unknown;
+        Condition?: unknown;
+      }[];
+      const find = (action: string) => statements.find((s) => ([] as string[]).concat(s.Action).includes(action))!;
+      expect(find('ecs:RunTask').Resource).toEqual(
+        expect.stringMatching(/:task-definition\/CslProdAppApiMigrationTask[0-9A-F]+:\*$/),
+      );
+      expect(find('ecs:RunTask').Condition).toEqual({
+        ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] } },
+      });
+      const passed = (find('iam:PassRole').Resource as { 'Fn::GetAtt': string[] }[])
+        .map((r) => r['Fn::GetAtt'][0])
+        .sort();
+      expect(passed).toEqual([
+        expect.stringMatching(/^ApiMigrationTaskExecutionRole/),
+        expect.stringMatching(/^ApiMigrationTaskTaskRole/),
+      ]);
+      expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('ecs:*'))).toBe(false);
+    });
+
+    test('the snapshot function may snapshot the primary and manage only this stage’s pre-deploy snapshots', () => {
+      const { t } = get('Shipment-Prod');
+      const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
+        lid.startsWith('WebMigrationsSnapshotsServiceRoleDefaultPolicy'),
+      )!;
+      const text = JSON.stringify(policy.Properties.PolicyDocument);
+      expect(text).toContain('arn:aws:rds:us-east-1:666666666666:snapshot:predeploy-shipment-prod-*');
+      expect(text).toContain('rds:DeleteDBSnapshot');
+      expect(text).not.toContain('"rds:*"');
+      const [, fn] = resources(t, 'AWS::Lambda::Function').find(([lid]) => lid.startsWith('WebMigrationsSnapshots'))!;
+      expect(fn.Properties.Environment.Variables).toEqual(
+        expect.objectContaining({ SNAPSHOT_PREFIX: 'predeploy-shipment-prod', RETENTION_DAYS: '30' }),
+      );
+    });
+
+    test('the hook may start only its state machine and report only to its deployment group', () => {
+      const { t } = get('Csl-Dev');
+      const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
+        lid.startsWith('ApiMigrationsHookServiceRoleDefaultPolicy'),
+      )!;
+      const statements = policy.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[];
+      expect(statements.find((s) => s.Action === 'states:StartExecution')!.Resource).toEqual({
+        Ref: expect.stringMatching(/^ApiMigrationsStateMachine/),
+      });
+      expect(
+        JSON.stringify(
+          statements.find((s) => s.Action === 'codedeploy:PutLifecycleEventHookExecutionStatus')!.Resource,
+        ),
+      ).toMatch(/deploymentgroup:.*ApiApiBlueGreenApplication.*ApiApiBlueGreenDeploymentGroup/);
+    });
+  });
+
+  describe('smoke test', () => {
+    test('requests green’s health path through the 8443 test listener, as the service’s host', () => {
+      const { t } = get('Csl-Staging');
+      const [, fn] = resources(t, 'AWS::Lambda::Function').find(([lid]) =>
+        lid.startsWith('CertificationBlueGreenSmokeTest'),
+      )!;
+      expect(fn.Properties.Environment.Variables).toEqual(
+        expect.objectContaining({ PORT: '8443', HOST: 'certification.staging.cfpcsl.com', PATHS: '["/"]' }),
+      );
+      expect(fn.Properties.VpcConfig).toBeDefined();
+    });
+
+    test('the test listener admits only the smoke tests', () => {
+      const { t } = get('Csl-Prod');
+      const rules = resources(t, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => r.Properties.FromPort === 8443);
+      expect(rules).toHaveLength(3);
+      for (const [, rule] of rules) {
+        expect(rule.Properties.SourceSecurityGroupId).toEqual({
+          'Fn::GetAtt': [expect.stringMatching(/BlueGreenSmokeTestSecurityGroup/), 'GroupId'],
+        });
+      }
+      const albGroup = resources(t, 'AWS::EC2::SecurityGroup').find(([lid]) =>
+        lid.startsWith('LoadBalancerSecurityGroup'),
+      )!;
+      expect(albGroup[1].Properties.SecurityGroupIngress.map((r: { FromPort: number }) => r.FromPort)).toEqual([
+        443, 80,
+      ]);
+    });
+  });
+}
