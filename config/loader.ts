@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
+  pipelineSchema,
   resolvedConfigSchema,
+  type PipelineConfig,
   STAGE_NAMES,
   type ResolvedConfig,
   type ServiceConfig,
@@ -39,6 +41,8 @@ export type SystemDefinition = {
   readonly services: Record<string, ServiceDefinition>;
   readonly externalDatabases?: ResolvedConfig['externalDatabases'];
   readonly stages: Record<StageName, StageDefinition>;
+  /** Where the system's pipeline runs (tooling account) and what it watches. */
+  readonly pipeline: PipelineConfig;
 } & DeepPartial<
   Omit<ResolvedConfig, StageSpecific | 'system' | 'stage' | 'costCenter' | 'images' | 'services' | 'externalDatabases'>
 >;
@@ -85,14 +89,36 @@ export function resolveStage(system: SystemDefinition, stage: StageName): Resolv
     );
   }
 
-  const { name, stages: _stages, ...definition } = raw;
-  const merged = deepMerge({ system: name, stage, ...definition }, stages[stage] as Record<string, unknown>);
+  const { name, stages: _stages, pipeline: _pipeline, ...definition } = raw;
+  const tooling = (raw.pipeline as { account?: unknown } | undefined)?.account;
+  const merged = deepMerge(
+    { system: name, stage, ...definition, ...(tooling === undefined ? {} : { toolingAccount: tooling }) },
+    stages[stage] as Record<string, unknown>,
+  );
   const withDefaults = applyTier(merged, TIERS[stage]);
 
   const result = resolvedConfigSchema.safeParse(withDefaults);
   if (!result.success) {
     throw new ConfigError(formatIssues(`${label}.${stage}`, result.error.issues, withDefaults));
   }
+  return result.data;
+}
+
+/**
+ * Validates a system's pipeline settings.
+ *
+ * @throws ConfigError naming each bad path and its fix
+ */
+export function resolvePipeline(system: SystemDefinition): PipelineConfig {
+  const raw = system as unknown as Record<string, unknown>;
+  const label = `${String(raw.name)}.pipeline`;
+  if (raw.pipeline === undefined) {
+    throw new ConfigError([
+      `${label}: missing (add pipeline: { account, region, connectionArn, repository, branch: 'main' })`,
+    ]);
+  }
+  const result = pipelineSchema.safeParse(raw.pipeline);
+  if (!result.success) throw new ConfigError(formatIssues(label, result.error.issues, raw.pipeline, pipelineSchema));
   return result.data;
 }
 
@@ -156,13 +182,18 @@ export function deepMerge(base: unknown, override: unknown): Record<string, unkn
   return out;
 }
 
-function formatIssues(prefix: string, issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+function formatIssues(
+  prefix: string,
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  schema: z.core.$ZodType = resolvedConfigSchema,
+): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     const path = issue.path.map(String);
     const where = (p: string[]) => [prefix, ...p].join('.');
     if (issue.code === 'unrecognized_keys') {
-      const known = knownKeys(path);
+      const known = knownKeys(path, schema);
       for (const key of issue.keys) {
         const guess = closest(key, known);
         const fix = guess ? `did you mean '${guess}'?` : 'remove it';
@@ -198,8 +229,8 @@ function describe(value: unknown): string {
 }
 
 /** Keys the schema allows at a path, for "did you mean" hints. */
-function knownKeys(path: string[]): string[] {
-  let schema: z.core.$ZodType = resolvedConfigSchema;
+function knownKeys(path: string[], root: z.core.$ZodType): string[] {
+  let schema: z.core.$ZodType = root;
   for (const key of path) {
     schema = unwrap(schema);
     const def = schema._zod.def as unknown as Record<string, unknown>;

@@ -290,6 +290,8 @@ const stageSchema = z.strictObject({
   /** The Route 53 hosted zone that holds `domainName`. */
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,32}$/, "must be a Route 53 zone id such as 'Z0123456789ABCDEFGHIJ'"),
   alertEmails: z.array(z.email()),
+  /** The tooling account whose pipeline pushes images to and deploys this stage. */
+  toolingAccount: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id').optional(),
   removal: removalSchema,
   logRetentionDays,
   network: networkSchema,
@@ -316,6 +318,27 @@ export const resolvedConfigSchema = z
   })
   .extend(stageSchema.shape)
   .superRefine((config, ctx) => checkRules(config, ctx));
+
+/** Where a system's pipeline runs and what it watches. */
+export const pipelineSchema = z.strictObject({
+  /** The tooling account the pipeline runs in. */
+  account: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id'),
+  region: z.string().regex(REGION, "must be a region such as 'eu-west-1'"),
+  /** The CodeConnections (CodeStar) connection to the Git host. */
+  connectionArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/,
+      'must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)',
+    ),
+  /** This infrastructure repository, as `owner/name`. */
+  repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be 'owner/name'"),
+  /** The branch whose pushes run the pipeline. */
+  branch: z.literal('main', { error: "the pipeline deploys pushes to 'main' only (set branch: 'main')" }),
+});
+
+/** A validated pipeline configuration. */
+export type PipelineConfig = z.infer<typeof pipelineSchema>;
 
 /** A validated (system, stage) configuration. */
 export type ResolvedConfig = z.infer<typeof resolvedConfigSchema>;

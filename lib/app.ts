@@ -1,6 +1,8 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ResolvedConfig } from '../config';
+import { resolvePipeline, STAGE_NAMES, SYSTEMS, type ResolvedConfig } from '../config';
+import { pipelineStackId } from './constructs/delivery-pipeline';
+import { PipelineStack } from './stacks/pipeline-stack';
 import { SystemStage, stageId } from './stages/system-stage';
 
 /**
@@ -15,5 +17,17 @@ export function buildApp(
 ): SystemStage[] {
   // Off only in tests that assert on templates and leave compliance to the test that checks it.
   if (options.compliance ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return configs.map((config) => new SystemStage(app, stageId(config), { config }));
+  const stages = configs.map((config) => new SystemStage(app, stageId(config), { config }));
+
+  // A system's pipeline needs all three of its stages; a narrowed synth leaves it out.
+  for (const system of SYSTEMS) {
+    const own = configs.filter((c) => c.system === system.name);
+    if (own.length !== STAGE_NAMES.length) continue;
+    new PipelineStack(app, pipelineStackId(system.name), {
+      system: system.name,
+      pipeline: resolvePipeline(system),
+      stages: STAGE_NAMES.map((stage) => own.find((c) => c.stage === stage)!),
+    });
+  }
+  return stages;
 }

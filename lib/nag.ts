@@ -1,4 +1,5 @@
 import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 
@@ -35,7 +36,7 @@ export function acknowledgeLogRetentionFunction(stack: Stack): void {
  * How cdk-nag prints a resource in an IAM5 finding id: literals as they are, `{ Ref: X }` as
  * `<X>`, `{ Fn::GetAtt: [X, Y] }` as `<X.Y>`, joined.
  */
-export function nagResource(stack: Stack, value: string): string {
+export function nagResource(stack: Stack, value: unknown): string {
   const render = (node: unknown): string => {
     if (typeof node === 'string') return node;
     const obj = node as Record<string, unknown>;
@@ -87,4 +88,29 @@ export function acknowledgeProviderFramework(scope: IConstruct, owner: string): 
       `${owner}: invoking any version of the provider's own function, as the framework grants.`,
     );
   }
+}
+
+/**
+ * Acknowledges every wildcard (AwsSolutions-IAM5) finding of the IAM policies inside `scope`,
+ * one finding at a time, with one reason. Meant for constructs whose roles hold only the
+ * standard grants of AWS services on the construct's own resources (a pipeline's artifact
+ * bucket, key, log and report groups); call it last, once every grant is in place.
+ */
+export function acknowledgeWildcardGrants(scope: IConstruct, reason: string): void {
+  const stack = Stack.of(scope);
+  const findings = new Set<string>();
+  for (const child of scope.node.findAll()) {
+    if (!(child instanceof iam.CfnPolicy)) continue;
+    const document = stack.resolve(child.policyDocument) as { Statement?: { Action?: unknown; Resource?: unknown }[] };
+    for (const statement of document.Statement ?? []) {
+      for (const action of ([] as unknown[]).concat(statement.Action ?? [])) {
+        if (typeof action === 'string' && action.includes('*')) findings.add(`Action::${action}`);
+      }
+      for (const resource of ([] as unknown[]).concat(statement.Resource ?? [])) {
+        const rendered = nagResource(stack, resource);
+        if (rendered.includes('*')) findings.add(`Resource::${rendered}`);
+      }
+    }
+  }
+  for (const finding of findings) acknowledge(scope, `AwsSolutions-IAM5[${finding}]`, reason);
 }

@@ -1,6 +1,8 @@
 import type * as cxapi from 'aws-cdk-lib/cx-api';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ResolvedConfig } from '../config';
+import { pipelineStackId } from '../lib/constructs/delivery-pipeline';
 import type { SystemStage } from '../lib/stages/system-stage';
 import { buildTestApp } from './helpers';
 
@@ -19,6 +21,8 @@ export interface StageFixture {
   config(id: string): ResolvedConfig;
   /** The template of one stack of a stage. */
   template(id: string, stack: StackName): Template;
+  /** The template of a system's pipeline stack. */
+  pipeline(system: string): Template;
   /** The cloud assembly of the whole app. */
   readonly assembly: cxapi.CloudAssembly;
   /** Where the assembly was written. */
@@ -47,6 +51,15 @@ export function stageFixture(): StageFixture {
     template(id, stack) {
       const key = `${id}/${stack}`;
       if (!templates.has(key)) templates.set(key, Template.fromStack(stage(id)[stack]));
+      return templates.get(key)!;
+    },
+    pipeline(system) {
+      const key = `pipeline/${system}`;
+      if (!templates.has(key)) {
+        const stack = app.node.tryFindChild(pipelineStackId(system));
+        if (!(stack instanceof Stack)) throw new Error(`no pipeline stack for '${system}'`);
+        templates.set(key, Template.fromStack(stack));
+      }
       return templates.get(key)!;
     },
     get assembly() {

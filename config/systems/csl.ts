@@ -55,6 +55,13 @@ export const csl: SystemDefinition = {
   redis: { engine: 'valkey', engineVersion: '8.0', clusterMode: false },
   rabbitmq: { vhost: '/' },
   cdn: { staticPaths: ['/_next/static/*', '/build/*'] },
+  pipeline: {
+    account: '777777777777',
+    region: 'eu-west-1',
+    connectionArn: 'arn:aws:codeconnections:eu-west-1:777777777777:connection/00000000-0000-0000-0000-00000000c51a',
+    repository: 'csl-platform/csl-infrastructure',
+    branch: 'main',
+  },
   stages: {
     dev: {
       account: '111111111111',

@@ -48,6 +48,13 @@ export const shipment: SystemDefinition = {
   cdn: { staticPaths: ['/build/*', '/static/*'] },
   // The seed runs a Redis cluster; cluster mode needs a replica per shard for failover.
   redis: { engine: 'valkey', engineVersion: '8.0', clusterMode: true, replicasPerShard: 1, automaticFailover: true },
+  pipeline: {
+    account: '888888888888',
+    region: 'us-east-1',
+    connectionArn: 'arn:aws:codeconnections:us-east-1:888888888888:connection/00000000-0000-0000-0000-0000005b1b00',
+    repository: 'shipmentapp/shipment-infrastructure',
+    branch: 'main',
+  },
   stages: {
     dev: {
       account: '444444444444',

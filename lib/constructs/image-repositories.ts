@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { pascal } from '../names';
 
@@ -7,6 +8,16 @@ import { pascal } from '../names';
 export interface ImageRepositoriesProps {
   /** Image keys to create a repository for (`api`, `api-nginx`, `certification`, ...). */
   readonly images: string[];
+  /**
+   * Name prefix: repositories are named `<prefix>/<image>`, a contract the pipeline pushes to.
+   */
+  readonly namePrefix: string;
+  /**
+   * The tooling account whose pipeline pushes and promotes images.
+   *
+   * @default - no other account has access
+   */
+  readonly pipelineAccount?: string;
   /**
    * How many tagged images each repository keeps; older ones expire.
    *
@@ -34,6 +45,7 @@ export class ImageRepositories extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     for (const image of props.images) {
       const repository = new ecr.Repository(this, pascal(image), {
+        repositoryName: repositoryName(props.namePrefix, image),
         imageScanOnPush: true,
         encryption: ecr.RepositoryEncryption.AES_256,
         removalPolicy,
@@ -53,6 +65,23 @@ export class ImageRepositories extends Construct {
           },
         ],
       });
+      if (props.pipelineAccount) {
+        repository.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: 'PipelinePushAndPromote',
+            principals: [new iam.AccountPrincipal(props.pipelineAccount)],
+            actions: [
+              'ecr:BatchCheckLayerAvailability',
+              'ecr:BatchGetImage',
+              'ecr:GetDownloadUrlForLayer',
+              'ecr:InitiateLayerUpload',
+              'ecr:UploadLayerPart',
+              'ecr:CompleteLayerUpload',
+              'ecr:PutImage',
+            ],
+          }),
+        );
+      }
       this.repositories.set(image, repository);
     }
   }
@@ -71,4 +100,9 @@ export class ImageRepositories extends Construct {
     }
     return repository;
   }
+}
+
+/** `csl-prod` + `api` → `csl-prod/api`: the name the pipeline pushes to. */
+export function repositoryName(prefix: string, image: string): string {
+  return `${prefix}/${image}`;
 }

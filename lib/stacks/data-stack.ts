@@ -190,6 +190,8 @@ export class DataStack extends StageStack {
 
     this.images = new ImageRepositories(this, 'Images', {
       images: buildableImages(config),
+      namePrefix: `${config.system}-${config.stage}`,
+      pipelineAccount: config.toolingAccount,
       removalPolicy: keep,
     });
 

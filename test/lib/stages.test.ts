@@ -3,6 +3,7 @@ import { stageFixture } from '../stage-fixture';
 import { blueGreenCases } from './constructs/blue-green.cases';
 import { appStackCases } from './stacks/app-stack.cases';
 import { dataStackCases } from './stacks/data-stack.cases';
+import { pipelineStackCases } from './stacks/pipeline-stack.cases';
 import { statefulContractCases } from './stateful-contract.cases';
 
 // One synthesis of every stage, shared by the template tests of each construct and stack.
@@ -11,5 +12,6 @@ const fixture = stageFixture();
 describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
+describe('delivery pipelines', () => pipelineStackCases(fixture));
 describe('stateful contract', () => statefulContractCases(fixture));
 describe('replacement guard', () => baselineCases(fixture));

@@ -1,0 +1,41 @@
+import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { PipelineConfig, ResolvedConfig } from '../../config';
+import { DeliveryPipeline } from '../constructs/delivery-pipeline';
+
+/** Properties of {@link PipelineStack}. */
+export interface PipelineStackProps extends StackProps {
+  /** The system's name. */
+  readonly system: string;
+  /** Where the pipeline runs and what it watches. */
+  readonly pipeline: PipelineConfig;
+  /** The system's stages, dev, staging, prod. */
+  readonly stages: readonly ResolvedConfig[];
+}
+
+/**
+ * The delivery pipeline of one system, in the tooling account. Deployed by hand once
+ * (`npx cdk deploy Csl-Pipeline`) and again when the pipeline itself changes; the pipeline then
+ * deploys the stages.
+ */
+export class PipelineStack extends Stack {
+  /** The pipeline and its notifications. */
+  public readonly delivery: DeliveryPipeline;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, {
+      ...props,
+      env: { account: props.pipeline.account, region: props.pipeline.region },
+      description: `${props.system}: delivery pipeline (push to main → dev → staging → approval → prod)`,
+      tags: { System: props.system, Stage: 'tooling', CostCenter: props.stages[0]?.costCenter ?? props.system },
+    });
+    for (const [key, value] of Object.entries({ System: props.system, Stage: 'tooling', ManagedBy: 'aws-cdk' })) {
+      Tags.of(this).add(key, value);
+    }
+    this.delivery = new DeliveryPipeline(this, 'Pipeline', {
+      system: props.system,
+      pipeline: props.pipeline,
+      stages: props.stages,
+    });
+  }
+}

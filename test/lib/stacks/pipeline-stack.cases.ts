@@ -1,0 +1,197 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { StageFixture } from '../../stage-fixture';
+
+type Action = {
+  Name: string;
+  RunOrder?: number;
+  ActionTypeId: { Category: string; Provider: string };
+  Configuration: Record<string, any>;
+};
+type PipelineStage = { Name: string; Actions: Action[] };
+
+/** Template tests of the delivery pipelines; registered by test/lib/stages.test.ts. */
+export function pipelineStackCases(f: StageFixture): void {
+  const pipelineOf = (t: Template) => Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0].Properties;
+  const stagesOf = (t: Template) => pipelineOf(t).Stages as PipelineStage[];
+  /** An action's environment variables; references to resources read as `<LogicalId>`. */
+  const envOf = (action: Action) => {
+    const flatten = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const obj = value as Record<string, any>;
+      if (obj.Ref) return `<${obj.Ref}>`;
+      if (obj['Fn::Join']) return (obj['Fn::Join'][1] as unknown[]).map(flatten).join(obj['Fn::Join'][0]);
+      return JSON.stringify(value);
+    };
+    const vars = JSON.parse(flatten(action.Configuration.EnvironmentVariables)) as { name: string; value: string }[];
+    return Object.fromEntries(vars.map((v) => [v.name, v.value]));
+  };
+
+  test.each(['csl', 'shipment'])(
+    '%s: V2 pipeline in the tooling account: source, build, dev, staging, prod',
+    (system) => {
+      const t = f.pipeline(system);
+      expect(pipelineOf(t).PipelineType).toBe('V2');
+      expect(stagesOf(t).map((s) => s.Name)).toEqual(['Source', 'Build', 'Dev', 'Staging', 'Prod']);
+    },
+  );
+
+  test('watches this repository and every application repository, on main only, through the connection', () => {
+    const t = f.pipeline('csl');
+    const sources = stagesOf(t)[0].Actions;
+    expect(sources.map((a) => a.Configuration.FullRepositoryId)).toEqual([
+      'csl-platform/csl-infrastructure',
+      'csl-platform/CSL-Certification-Rest-API',
+      'csl-platform/CSL-Certification',
+      'csl-platform/CSL-Sales-Website',
+    ]);
+    for (const source of sources) {
+      expect(source.ActionTypeId.Provider).toBe('CodeStarSourceConnection');
+      expect(source.Configuration).toEqual(
+        expect.objectContaining({
+          BranchName: 'main',
+          ConnectionArn:
+            'arn:aws:codeconnections:eu-west-1:777777777777:connection/00000000-0000-0000-0000-00000000c51a',
+        }),
+      );
+    }
+    const triggers = pipelineOf(t).Triggers as { GitConfiguration: { SourceActionName: string; Push: unknown[] } }[];
+    expect(triggers).toHaveLength(4);
+    for (const trigger of triggers) {
+      expect(trigger.GitConfiguration.Push).toEqual([{ Branches: { Includes: ['main'] } }]);
+    }
+  });
+
+  test('tests this repository and builds each image once, privileged for Docker, with no long-lived keys', () => {
+    const t = f.pipeline('csl');
+    const build = stagesOf(t)[1].Actions;
+    expect(build.map((a) => a.Name)).toEqual(['TestInfrastructure', 'Image-api', 'Image-certification', 'Image-admin']);
+    const api = envOf(build[1]);
+    expect(api).toEqual({
+      REGISTRY: '111111111111.dkr.ecr.eu-west-1.amazonaws.com',
+      REGISTRY_REGION: 'eu-west-1',
+      REPOSITORY: 'csl-dev/api',
+      IMAGE_TAG: '#{CSLCertificationRestAPI.CommitId}',
+      NGINX_SIDECAR: 'true',
+    });
+    const projects = Object.values(t.findResources('AWS::CodeBuild::Project'));
+    const privileged = projects
+      .filter((p) => p.Properties.Environment.PrivilegedMode)
+      .map((p) => p.Properties.Description);
+    expect(privileged).toEqual([
+      expect.stringContaining('docker build'),
+      expect.stringContaining('copy the built images'),
+    ]);
+    for (const project of projects) {
+      expect(project.Properties.ServiceRole).toBeDefined();
+      const vars = (project.Properties.Environment.EnvironmentVariables ?? []).map((v: { Name: string }) => v.Name);
+      expect(vars.filter((n: string) => /ACCESS_KEY|SECRET/.test(n))).toEqual([]);
+    }
+    const buildspec = JSON.stringify(projects.map((p) => p.Properties.Source.BuildSpec));
+    expect(buildspec).toContain('docker build --target test');
+    expect(buildspec).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+  });
+
+  test('deploys each stage with the image tags of the commits it built', () => {
+    const t = f.pipeline('shipment');
+    for (const [stage, id] of [
+      ['Dev', 'Shipment-Dev'],
+      ['Staging', 'Shipment-Staging'],
+      ['Prod', 'Shipment-Prod'],
+    ]) {
+      const deploy = stagesOf(t)
+        .find((s) => s.Name === stage)!
+        .Actions.find((a) => a.Name === 'Deploy')!;
+      expect(envOf(deploy)).toEqual({ STAGE_ID: id, IMAGE_TAGS: 'web=#{Shipmentapp.CommitId}' });
+    }
+  });
+
+  test('promotes the same images, shows the prod diff, and waits for approval before prod', () => {
+    const t = f.pipeline('csl');
+    const prod = stagesOf(t).find((s) => s.Name === 'Prod')!.Actions;
+    const order = [...prod].sort((a, b) => (a.RunOrder ?? 1) - (b.RunOrder ?? 1)).map((a) => a.Name);
+    expect(order).toEqual(['Diff', 'Approve', 'Promote', 'Deploy', 'Smoke']);
+    const approve = prod.find((a) => a.Name === 'Approve')!;
+    expect(approve.ActionTypeId.Category).toBe('Approval');
+    expect(JSON.stringify(approve.Configuration.ExternalEntityLink)).toContain(
+      'diffs/#{codepipeline.PipelineExecutionId}.txt',
+    );
+    expect(envOf(prod.find((a) => a.Name === 'Diff')!)).toEqual(
+      expect.objectContaining({ SYSTEM: 'csl', STAGE: 'prod' }),
+    );
+    expect(envOf(prod.find((a) => a.Name === 'Promote')!)).toEqual(
+      expect.objectContaining({ FROM_PREFIX: 'csl-staging', TO_PREFIX: 'csl-prod', SIDECARS: 'api-nginx' }),
+    );
+    const staging = stagesOf(t)
+      .find((s) => s.Name === 'Staging')!
+      .Actions.map((a) => a.Name);
+    expect(staging).toEqual(['Promote', 'Deploy', 'Smoke']);
+    expect(
+      stagesOf(t)
+        .find((s) => s.Name === 'Dev')!
+        .Actions.map((a) => a.Name),
+    ).toEqual(['Deploy', 'Smoke']);
+  });
+
+  test('smoke-tests each public host of the stage after its deploy', () => {
+    const smoke = stagesOf(f.pipeline('csl'))
+      .find((s) => s.Name === 'Staging')!
+      .Actions.find((a) => a.Name === 'Smoke')!;
+    expect(envOf(smoke).URLS.split(',')).toEqual([
+      'https://api.staging.cfpcsl.com/up',
+      'https://certification.staging.cfpcsl.com/',
+      'https://admin.staging.cfpcsl.com/',
+    ]);
+  });
+
+  test('announces failures and pending approvals to the alert addresses', () => {
+    const t = f.pipeline('csl');
+    t.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+      EventTypeIds: [
+        'codepipeline-pipeline-pipeline-execution-failed',
+        'codepipeline-pipeline-action-execution-failed',
+        'codepipeline-pipeline-manual-approval-needed',
+      ],
+    });
+    const emails = Object.values(t.findResources('AWS::SNS::Subscription')).map((s) => s.Properties.Endpoint);
+    expect(emails.sort()).toEqual([
+      'csl-dev-alerts@example.com',
+      'csl-oncall@example.com',
+      'csl-staging-alerts@example.com',
+    ]);
+  });
+
+  test('the stage repositories let the pipeline account push and promote', () => {
+    const data = f.template('Csl-Staging', 'data');
+    data.hasResourceProperties('AWS::ECR::Repository', {
+      RepositoryName: 'csl-staging/api',
+      RepositoryPolicyText: Match.objectLike({
+        Statement: [
+          Match.objectLike({
+            Sid: 'PipelinePushAndPromote',
+            Principal: { AWS: 'arn:aws:iam::777777777777:root' },
+            Action: Match.arrayWith(['ecr:BatchGetImage', 'ecr:PutImage']),
+          }),
+        ],
+      }),
+    });
+  });
+
+  test('cdk deploy may assume only the stage accounts’ bootstrap roles', () => {
+    const t = f.pipeline('shipment');
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string; Resource: string[] }[],
+    );
+    // (The pipeline's own role also assumes its action roles, which are referenced, not named.)
+    const assume = policies
+      .filter((s) => s.Action === 'sts:AssumeRole')
+      .flatMap((s) => s.Resource)
+      .filter((r) => typeof r === 'string');
+    expect(new Set(assume)).toEqual(
+      new Set(
+        ['444444444444', '555555555555', '666666666666'].flatMap((a) => [
+          `arn:aws:iam::${a}:role/cdk-hnb659fds-*-${a}-us-east-1`,
+        ]),
+      ),
+    );
+  });
+}
