@@ -264,6 +264,10 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
 }
 
 function closest(word: string, candidates: string[]): string | undefined {
+  // An abbreviation (`repo` for `repository`) is the likeliest slip.
+  const lower = word.toLowerCase();
+  const extended = candidates.find((c) => lower.length >= 3 && c.toLowerCase().startsWith(lower));
+  if (extended) return extended;
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {

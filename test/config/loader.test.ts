@@ -1,4 +1,12 @@
-import { ConfigError, loadConfigs, resolveAll, resolveStage, SYSTEMS, type SystemDefinition } from '../../config';
+import {
+  ConfigError,
+  loadConfigs,
+  resolveAll,
+  resolvePipeline,
+  resolveStage,
+  SYSTEMS,
+  type SystemDefinition,
+} from '../../config';
 import { csl } from '../../config/systems/csl';
 import { shipment } from '../../config/systems/shipment';
 
@@ -293,6 +301,32 @@ describe('image tags', () => {
     expect(problemsOf(() => loadConfigs({ imageTag: 'bad tag', imageTags: { api: ':x' } }))).toEqual([
       "imageTag: 'bad tag' is not a valid image tag (letters, digits, '_', '.', '-')",
       "imageTag.api: ':x' is not a valid image tag (letters, digits, '_', '.', '-')",
+    ]);
+  });
+});
+
+describe('pipeline settings', () => {
+  test('the committed systems have valid pipelines', () => {
+    expect(SYSTEMS.map((s) => resolvePipeline(s).branch)).toEqual(['main', 'main']);
+  });
+
+  test('a branch other than main is refused', () => {
+    const bad = edited(csl, (d) => {
+      d.pipeline.branch = 'develop';
+    });
+    expect(problemsOf(() => resolvePipeline(bad))).toEqual([
+      "csl.pipeline.branch: the pipeline deploys pushes to 'main' only (set branch: 'main')",
+    ]);
+  });
+
+  test('a connection ARN of the wrong service, and a misspelled key, are named', () => {
+    const bad = edited(shipment, (d) => {
+      d.pipeline.connectionArn = 'arn:aws:iam::888888888888:role/github';
+      d.pipeline.repo = 'x/y';
+    });
+    expect(problemsOf(() => resolvePipeline(bad))).toEqual([
+      "shipment.pipeline.repo: unknown key (did you mean 'repository'?)",
+      'shipment.pipeline.connectionArn: must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)',
     ]);
   });
 });
