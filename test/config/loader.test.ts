@@ -325,8 +325,8 @@ describe('pipeline settings', () => {
       d.pipeline.repo = 'x/y';
     });
     expect(problemsOf(() => resolvePipeline(bad))).toEqual([
-      "shipment.pipeline.repo: unknown key (did you mean 'repository'?)",
       'shipment.pipeline.connectionArn: must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)',
+      "shipment.pipeline.repo: unknown key (did you mean 'repository'?)",
     ]);
   });
 });
