@@ -256,6 +256,44 @@ const cdnSchema = z.strictObject({
   rateLimitPerIp: z.number().int().min(10).max(2_000_000_000),
 });
 
+const monitoringSchema = z.strictObject({
+  /** Service CPU above this (%) for 5 minutes alarms. */
+  ecsCpuPercent: z.number().min(1).max(100),
+  /** Service memory above this (%) for 5 minutes alarms. */
+  ecsMemoryPercent: z.number().min(1).max(100),
+  /** Database CPU above this (%) for 10 minutes alarms. */
+  rdsCpuPercent: z.number().min(1).max(100),
+  /** Free database storage below this share of the allocation (%) alarms. */
+  rdsFreeStoragePercent: z.number().min(1).max(50),
+  /** More database connections than this alarm. */
+  rdsConnections: positiveInt,
+  /** Read-replica lag above this many seconds alarms. */
+  replicaLagSeconds: positiveInt,
+  /** Cache memory above this (%) alarms. */
+  cacheMemoryPercent: z.number().min(1).max(100),
+  /** Cache engine CPU above this (%) alarms. */
+  cacheCpuPercent: z.number().min(1).max(100),
+  /** Broker memory above this share of its limit (%) alarms. */
+  brokerMemoryPercent: z.number().min(1).max(100),
+  /** More queued messages than this alarm. */
+  queueDepth: positiveInt,
+  /** CloudFront 5xx error rate above this (%) alarms. */
+  cloudFront5xxPercent: z.number().min(0.1).max(100),
+});
+
+const backupSchema = z.strictObject({
+  /** Days AWS Backup keeps the daily database backups. */
+  retentionDays: z.number().int().min(1).max(36500),
+  /** A copy of every backup in a vault of another region, for disaster recovery. */
+  crossRegionCopy: z
+    .strictObject({
+      region: z.string().regex(REGION, "must be a region such as 'eu-central-1'"),
+      /** An existing vault in that region (see README). */
+      vaultName: z.string().regex(/^[a-zA-Z0-9\-_]{2,50}$/, 'must be a backup vault name'),
+    })
+    .optional(),
+});
+
 const deploymentSchema = z.strictObject({
   /** How CodeDeploy shifts traffic to green. */
   trafficShifting: z.enum(['all-at-once', 'canary-10-5', 'linear-10-1']),
@@ -298,6 +336,8 @@ const stageSchema = z.strictObject({
   deployment: deploymentSchema,
   scaling: scalingSchema,
   cdn: cdnSchema,
+  monitoring: monitoringSchema,
+  backup: backupSchema,
   mysql: mysqlSchema.optional(),
   postgres: postgresSchema.optional(),
   redis: redisSchema.optional(),
@@ -395,6 +435,12 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
     if (nat < c.availabilityZones.length) {
       issue(['network', 'natGateways'], "prod needs one NAT gateway per zone (set natGateways: 'one-per-az')");
     }
+  }
+  if (c.backup.crossRegionCopy && c.backup.crossRegionCopy.region === c.region) {
+    issue(
+      ['backup', 'crossRegionCopy', 'region'],
+      `copies must go to another region than ${c.region} (pick one such as 'eu-central-1')`,
+    );
   }
   if (c.stage !== 'dev' && c.mysql && c.mysql.readReplicas < 1) {
     issue(['mysql', 'readReplicas'], `${c.stage} needs at least one read replica (set readReplicas: 1)`);

@@ -14,6 +14,8 @@ export interface Tier {
   readonly deployment: ResolvedConfig['deployment'];
   readonly scaling: ResolvedConfig['scaling'];
   readonly cdn: ResolvedConfig['cdn'];
+  readonly monitoring: ResolvedConfig['monitoring'];
+  readonly backup: ResolvedConfig['backup'];
   readonly buckets: ResolvedConfig['buckets'];
   readonly mysql: Omit<NonNullable<ResolvedConfig['mysql']>, 'databaseName'>;
   readonly postgres: Omit<NonNullable<ResolvedConfig['postgres']>, 'databaseName'>;
@@ -45,6 +47,20 @@ export const TIERS: Record<StageName, Tier> = {
     buckets: { noncurrentVersionDays: 7, accessLogRetentionDays: 30 },
     scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000, messagesPerWorker: 100 },
     cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    monitoring: {
+      ecsCpuPercent: 90,
+      ecsMemoryPercent: 90,
+      rdsCpuPercent: 90,
+      rdsFreeStoragePercent: 10,
+      rdsConnections: 60,
+      replicaLagSeconds: 300,
+      cacheMemoryPercent: 90,
+      cacheCpuPercent: 90,
+      brokerMemoryPercent: 80,
+      queueDepth: 5000,
+      cloudFront5xxPercent: 10,
+    },
+    backup: { retentionDays: 7 },
     mysql: {
       engineVersion: MYSQL_VERSION,
       instanceType: 't4g.micro',
@@ -100,6 +116,20 @@ export const TIERS: Record<StageName, Tier> = {
     buckets: { noncurrentVersionDays: 30, accessLogRetentionDays: 90 },
     scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000, messagesPerWorker: 100 },
     cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    monitoring: {
+      ecsCpuPercent: 85,
+      ecsMemoryPercent: 85,
+      rdsCpuPercent: 85,
+      rdsFreeStoragePercent: 10,
+      rdsConnections: 120,
+      replicaLagSeconds: 120,
+      cacheMemoryPercent: 85,
+      cacheCpuPercent: 85,
+      brokerMemoryPercent: 70,
+      queueDepth: 2000,
+      cloudFront5xxPercent: 5,
+    },
+    backup: { retentionDays: 14 },
     mysql: {
       engineVersion: MYSQL_VERSION,
       instanceType: 't4g.small',
@@ -155,6 +185,20 @@ export const TIERS: Record<StageName, Tier> = {
     buckets: { noncurrentVersionDays: 90, accessLogRetentionDays: 365 },
     scaling: { cpuTargetPercent: 60, requestsPerTarget: 500, messagesPerWorker: 50 },
     cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    monitoring: {
+      ecsCpuPercent: 80,
+      ecsMemoryPercent: 80,
+      rdsCpuPercent: 80,
+      rdsFreeStoragePercent: 15,
+      rdsConnections: 500,
+      replicaLagSeconds: 30,
+      cacheMemoryPercent: 80,
+      cacheCpuPercent: 75,
+      brokerMemoryPercent: 60,
+      queueDepth: 1000,
+      cloudFront5xxPercent: 2,
+    },
+    backup: { retentionDays: 35 },
     mysql: {
       engineVersion: MYSQL_VERSION,
       instanceType: 'm7g.large',

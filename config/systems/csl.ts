@@ -87,6 +87,8 @@ export const csl: SystemDefinition = {
       availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
       domainName: 'cfpcsl.com',
       hostedZoneId: 'Z0000000000CSLPROD',
+      // Disaster recovery: every backup is copied to Frankfurt.
+      backup: { crossRegionCopy: { region: 'eu-central-1', vaultName: 'csl-prod-dr' } },
       alertEmails: ['csl-oncall@example.com'],
       network: { cidr: '10.12.0.0/16' },
     },

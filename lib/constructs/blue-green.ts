@@ -69,10 +69,13 @@ export class BlueGreenDeployment extends Construct {
   public readonly alarms: cloudwatch.Alarm[];
   /** The AfterAllowTestTraffic smoke test. */
   public readonly smokeTest: HandlerFunction;
+  /** The service and target groups it deploys. */
+  public readonly web: WebService;
 
   constructor(scope: Construct, id: string, props: BlueGreenDeploymentProps) {
     super(scope, id);
     const { web, deployment } = props;
+    this.web = web;
     this.alarms = this.createAlarms(web, deployment.alarms);
 
     this.deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'DeploymentGroup', {

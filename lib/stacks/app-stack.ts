@@ -6,6 +6,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { LaravelService } from '../constructs/laravel-service';
 import { LoadBalancer } from '../constructs/load-balancer';
+import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../constructs/monitoring';
 import { NextjsService } from '../constructs/nextjs-service';
 import type { ServiceSecurityGroups } from '../constructs/service-security-groups';
 import { pascal } from '../names';
@@ -37,6 +38,8 @@ export class AppStack extends StageStack {
   public readonly laravel: Record<string, LaravelService> = {};
   /** Next.js services, by service key. */
   public readonly nextjs: Record<string, NextjsService> = {};
+  /** Alarms, alert topic and dashboard of the stage. */
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -99,5 +102,55 @@ export class AppStack extends StageStack {
         vpc: props.vpc,
       });
     }
+
+    const services: MonitoredService[] = [];
+    let schedulerLogs: LaravelService['migrationTask']['logGroup'] | undefined;
+    for (const laravel of Object.values(this.laravel)) {
+      for (const [name, service] of Object.entries(laravel.services)) {
+        const web = laravel.blueGreen?.web.service === service ? laravel.blueGreen : undefined;
+        services.push({ name, service, targets: web?.web.targets, alarms: web?.alarms });
+        if (config.services[name].kind === 'laravel-scheduler') schedulerLogs = laravel.tasks[name].logGroup;
+      }
+    }
+    for (const [name, next] of Object.entries(this.nextjs)) {
+      services.push({
+        name,
+        service: next.service,
+        targets: next.blueGreen.web.targets,
+        alarms: next.blueGreen.alarms,
+      });
+    }
+    const databases: MonitoredDatabase[] = [];
+    if (data.mysql && config.mysql) {
+      databases.push({
+        name: 'mysql',
+        instance: data.mysql.primary,
+        allocatedStorageGiB: config.mysql.allocatedStorageGiB,
+      });
+      data.mysql.replicas.forEach((replica, i) =>
+        databases.push({
+          name: `mysql-replica-${i + 1}`,
+          instance: replica,
+          allocatedStorageGiB: config.mysql!.allocatedStorageGiB,
+          replica: true,
+        }),
+      );
+    }
+    if (data.postgres && config.postgres) {
+      databases.push({
+        name: 'postgres',
+        instance: data.postgres.primary,
+        allocatedStorageGiB: config.postgres.allocatedStorageGiB,
+      });
+    }
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      cluster: this.cluster,
+      services,
+      databases,
+      redis: data.redis,
+      rabbitmq: data.rabbitmq,
+      schedulerLogs,
+    });
   }
 }

@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
 import { AppBuckets } from '../constructs/buckets';
+import { DatabaseBackups } from '../constructs/database-backups';
 import { ExternalDatabase } from '../constructs/external-database';
 import { ImageRepositories } from '../constructs/image-repositories';
 import { MysqlDatabase } from '../constructs/mysql';
@@ -48,6 +49,8 @@ export class DataStack extends StageStack {
   public readonly buckets: AppBuckets;
   /** External databases by config key (`dolibarr`). */
   public readonly externalDatabases: Record<string, ExternalDatabase> = {};
+  /** AWS Backup of the databases, when the system has any. */
+  public readonly backups?: DatabaseBackups;
   /** ECR repositories, one per buildable image (nginx sidecars included). */
   public readonly images: ImageRepositories;
   /** Read, write and delete on the uploads bucket, for the task roles of services that use it. */
@@ -139,6 +142,17 @@ export class DataStack extends StageStack {
         engineVersion: config.rabbitmq.engineVersion,
         instanceType: config.rabbitmq.instanceType,
         deploymentMode: config.rabbitmq.deploymentMode,
+        removalPolicy: keep,
+      });
+    }
+
+    const databases = [this.mysql?.primary, this.postgres?.primary].filter((d) => d !== undefined);
+    if (databases.length > 0) {
+      this.backups = new DatabaseBackups(this, 'Backups', {
+        databases,
+        retention: Duration.days(config.backup.retentionDays),
+        encryptionKey: this.key,
+        copyTo: config.backup.crossRegionCopy,
         removalPolicy: keep,
       });
     }

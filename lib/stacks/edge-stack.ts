@@ -1,6 +1,13 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { Cdn } from '../constructs/cdn';
 import { stageHosts } from '../wiring';
@@ -23,6 +30,13 @@ export interface EdgeStackProps extends StageStackProps {
 export class EdgeStack extends StageStack {
   /** The distribution, its web ACL and certificate. */
   public readonly cdn: Cdn;
+  /**
+   * Alerts of the edge. CloudFront's metrics exist only in us-east-1, and an alarm can only
+   * notify a topic of its own region, so the edge has its own topic, mailing the same addresses.
+   */
+  public readonly alertTopic: sns.Topic;
+  /** CloudFront 5xx error rate above the tier's threshold. */
+  public readonly errorRateAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
@@ -50,5 +64,27 @@ export class EdgeStack extends StageStack {
       rateLimitPerIp: config.cdn.rateLimitPerIp,
       metricPrefix: `${config.system}-${config.stage}`,
     });
+
+    const key = new kms.Key(this, 'AlertKey', {
+      description: `${config.system} ${config.stage}: edge alert topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    this.alertTopic = new sns.Topic(this, 'AlertTopic', {
+      displayName: `${config.system} ${config.stage} edge alerts`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const email of config.alertEmails) this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    this.errorRateAlarm = new cloudwatch.Alarm(this, 'CloudFront5xx', {
+      alarmDescription: `${config.system} ${config.stage}: CloudFront 5xx error rate above ${config.monitoring.cloudFront5xxPercent} %`,
+      metric: this.cdn.distribution.metric5xxErrorRate({ period: Duration.minutes(5), statistic: 'Average' }),
+      threshold: config.monitoring.cloudFront5xxPercent,
+      evaluationPeriods: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.errorRateAlarm.addAlarmAction(new actions.SnsAction(this.alertTopic));
+    this.errorRateAlarm.addOkAction(new actions.SnsAction(this.alertTopic));
   }
 }

@@ -1,0 +1,175 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import type { StageFixture } from '../../stage-fixture';
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
+
+/** Template tests of monitoring and backups; registered by test/lib/stages.test.ts. */
+export function monitoringCases(f: StageFixture): void {
+  const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
+  const alarms = (id: string, stack: 'app' | 'edge' = 'app') =>
+    Object.entries(f.template(id, stack).findResources('AWS::CloudWatch::Alarm')) as [string, Resource][];
+  const alarm = (id: string, prefix: string) => {
+    const found = alarms(id).filter(([lid]) => lid.startsWith(prefix));
+    expect({ prefix, count: found.length }).toEqual({ prefix, count: 1 });
+    return found[0][1].Properties;
+  };
+  const topicRef = (id: string) =>
+    Object.keys(f.template(id, 'app').findResources('AWS::SNS::Topic')).find((lid) =>
+      lid.startsWith('MonitoringAlertTopic'),
+    )!;
+  const pages = (id: string, props: Record<string, any>) =>
+    (props.AlarmActions ?? []).some((a: { Ref?: string }) => a.Ref === topicRef(id));
+
+  test.each(ALL)('%s: an encrypted alert topic mailing the stage’s addresses', (id) => {
+    const t = f.template(id, 'app');
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    const emails = Object.values(t.findResources('AWS::SNS::Subscription')).map((s) => s.Properties.Endpoint);
+    expect(emails).toEqual(f.config(id).alertEmails);
+  });
+
+  test.each(ALL)('%s: every service pages when it runs short of tasks, or is short of CPU or memory', (id) => {
+    const config = f.config(id);
+    for (const name of Object.keys(config.services)) {
+      const service = name.charAt(0).toUpperCase() + name.slice(1);
+      const short = alarm(id, `Monitoring${service}TasksBelowDesired`);
+      expect(short.TreatMissingData).toBe('breaching');
+      expect(pages(id, short)).toBe(true);
+      expect(alarm(id, `Monitoring${service}Cpu`).Threshold).toBe(config.monitoring.ecsCpuPercent);
+      expect(alarm(id, `Monitoring${service}Memory`).Threshold).toBe(config.monitoring.ecsMemoryPercent);
+    }
+  });
+
+  test('the 5xx, unhealthy-host and latency alarms of each host both roll deployments back and page', () => {
+    for (const prefix of [
+      'ApiApiBlueGreenTarget5xx',
+      'ApiApiBlueGreenUnhealthyHosts',
+      'ApiApiBlueGreenLatency',
+      'AdminBlueGreenTarget5xx',
+    ]) {
+      expect(pages('Csl-Prod', alarm('Csl-Prod', prefix))).toBe(true);
+    }
+  });
+
+  test('thresholds follow the tier', () => {
+    expect(alarm('Csl-Dev', 'MonitoringApiCpu').Threshold).toBe(90);
+    expect(alarm('Csl-Prod', 'MonitoringApiCpu').Threshold).toBe(80);
+    expect(alarm('Csl-Prod', 'MonitoringMysqlReplica1ReplicaLag').Threshold).toBe(30);
+    expect(alarm('Csl-Staging', 'MonitoringMysqlReplica1ReplicaLag').Threshold).toBe(120);
+    // 15 % of 100 GiB in prod, 10 % of 20 GiB in dev.
+    expect(alarm('Shipment-Prod', 'MonitoringMysqlFreeStorage').Threshold).toBe(100 * 1024 ** 3 * 0.15);
+    expect(alarm('Shipment-Dev', 'MonitoringMysqlFreeStorage').Threshold).toBe(20 * 1024 ** 3 * 0.1);
+    expect(alarm('Shipment-Prod', 'MonitoringMysqlFreeStorage').ComparisonOperator).toBe('LessThanThreshold');
+  });
+
+  test('databases page on CPU, free storage and connections; replicas on lag, only where there are replicas', () => {
+    for (const name of [
+      'MonitoringMysqlCpu',
+      'MonitoringMysqlFreeStorage',
+      'MonitoringMysqlConnections',
+      'MonitoringPostgresCpu',
+    ]) {
+      expect(pages('Csl-Prod', alarm('Csl-Prod', name))).toBe(true);
+    }
+    expect(alarms('Shipment-Dev').filter(([lid]) => lid.includes('ReplicaLag'))).toEqual([]);
+    const lag = alarm('Shipment-Prod', 'MonitoringMysqlReplica1ReplicaLag');
+    expect(lag.MetricName).toBe('ReplicaLag');
+  });
+
+  test('the cache pages on memory, evictions and CPU over every node', () => {
+    const memory = alarm('Shipment-Prod', 'MonitoringCacheMemory');
+    // Three shards of a primary and a replica.
+    expect(memory.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat)).toHaveLength(6);
+    expect(memory.Threshold).toBe(80);
+    expect(alarm('Shipment-Prod', 'MonitoringCacheEvictions').Threshold).toBe(1);
+    expect(alarm('Shipment-Prod', 'MonitoringCacheCpu').Threshold).toBe(75);
+    expect(
+      alarm('Csl-Dev', 'MonitoringCacheMemory').Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat),
+    ).toHaveLength(1);
+  });
+
+  test('the broker pages on memory and queue depth, in csl only', () => {
+    expect(alarm('Csl-Prod', 'MonitoringQueueDepth').Threshold).toBe(1000);
+    expect(JSON.stringify(alarm('Csl-Prod', 'MonitoringBrokerMemory').Metrics)).toContain('RabbitMQMemLimit');
+    expect(alarms('Shipment-Prod').filter(([lid]) => /Broker|QueueDepth/.test(lid))).toEqual([]);
+  });
+
+  test('a failed scheduled command pages, from the scheduler’s own logs', () => {
+    const t = f.template('Shipment-Staging', 'app');
+    t.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '"FAIL"',
+      LogGroupName: { Ref: Match.stringLikeRegexp('^WebSchedulerTaskLogs') },
+      MetricTransformations: [
+        Match.objectLike({ MetricName: 'SchedulerFailedRuns', MetricNamespace: 'Shipment/Staging' }),
+      ],
+    });
+    expect(pages('Shipment-Staging', alarm('Shipment-Staging', 'MonitoringSchedulerFailedRuns'))).toBe(true);
+  });
+
+  test.each(ALL)('%s: a dashboard with every service and store', (id) => {
+    const [dashboard] = Object.values(f.template(id, 'app').findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const name of Object.keys(f.config(id).services)) expect(body).toContain(`${name}: saturation`);
+    expect(body).toContain('mysql');
+    expect(body).toContain('cache');
+    if (id.startsWith('Csl')) expect(body).toContain('postgres');
+    if (id.startsWith('Csl')) expect(body).toContain('broker');
+  });
+
+  test.each(ALL)('%s: CloudFront’s 5xx rate pages from us-east-1, where its metrics are', (id) => {
+    const [[, cf]] = alarms(id, 'edge');
+    expect(cf.Properties).toEqual(
+      expect.objectContaining({
+        MetricName: '5xxErrorRate',
+        Namespace: 'AWS/CloudFront',
+        Threshold: f.config(id).monitoring.cloudFront5xxPercent,
+        AlarmActions: [{ Ref: expect.stringMatching(/^AlertTopic/) }],
+      }),
+    );
+  });
+
+  describe('backups', () => {
+    const plan = (id: string) =>
+      Object.values(f.template(id, 'data').findResources('AWS::Backup::BackupPlan'))[0].Properties;
+
+    test.each(ALL)('%s: a daily AWS Backup of the databases, kept per tier', (id) => {
+      const [rule] = plan(id).BackupPlan.BackupPlanRule;
+      expect(rule.ScheduleExpression).toBe('cron(0 3 * * ? *)');
+      expect(rule.Lifecycle.DeleteAfterDays).toBe(f.config(id).backup.retentionDays);
+      const selection = Object.values(f.template(id, 'data').findResources('AWS::Backup::BackupSelection'))[0];
+      const resources = JSON.stringify(selection.Properties.BackupSelection.Resources);
+      expect(resources).toContain('MysqlPrimary');
+      expect(resources.includes('PostgresPrimary')).toBe(id.startsWith('Csl'));
+      expect(resources).not.toContain('ReadReplica');
+    });
+
+    test('keeps backups 7 days in dev, 14 in staging, 35 in prod', () => {
+      expect(
+        ['Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'].map(
+          (id) => plan(id).BackupPlan.BackupPlanRule[0].Lifecycle.DeleteAfterDays,
+        ),
+      ).toEqual([7, 14, 35]);
+    });
+
+    test('copies prod backups to another region where config switches it on', () => {
+      const [rule] = plan('Csl-Prod').BackupPlan.BackupPlanRule;
+      expect(rule.CopyActions).toEqual([
+        expect.objectContaining({
+          DestinationBackupVaultArn: expect.stringContaining(
+            ':backup:eu-central-1:333333333333:backup-vault:csl-prod-dr',
+          ),
+          Lifecycle: { DeleteAfterDays: 35 },
+        }),
+      ]);
+      expect(plan('Shipment-Prod').BackupPlan.BackupPlanRule[0].CopyActions ?? []).toEqual([]);
+    });
+
+    test('the vault is encrypted with the data key and kept in prod', () => {
+      f.template('Csl-Prod', 'data').hasResource('AWS::Backup::BackupVault', {
+        Properties: Match.objectLike({
+          EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataKey'), 'Arn'] },
+        }),
+        DeletionPolicy: 'Retain',
+      });
+    });
+  });
+}
