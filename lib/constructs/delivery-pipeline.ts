@@ -15,7 +15,7 @@ import { pascal } from '../names';
 import { acknowledge, acknowledgeWildcardGrants } from '../nag';
 import { stageId } from '../stages/system-stage';
 import { serviceHost } from '../wiring';
-import { repositoryName } from './image-repositories';
+import { ECR_PUSH_PULL_ACTIONS, repositoryName } from './image-repositories';
 
 /** Properties of {@link DeliveryPipeline}. */
 export interface DeliveryPipelineProps {
@@ -34,6 +34,9 @@ interface ImageBuild {
   readonly runtime: 'laravel' | 'nextjs';
   readonly nginxSidecar: boolean;
 }
+
+/** Turns `IMAGE_TAGS=api=abc,web=def` into `-c imageTag.api=abc -c imageTag.web=def` for cdk. */
+const IMAGE_TAG_ARGS = 'ARGS=""; for kv in $(echo "$IMAGE_TAGS" | tr "," " "); do ARGS="$ARGS -c imageTag.$kv"; done';
 
 /** The build image CodeBuild runs every step on. */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
@@ -240,10 +243,7 @@ export class DeliveryPipeline extends Construct {
         phases: {
           install: { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] },
           build: {
-            commands: [
-              'ARGS=""; for kv in $(echo "$IMAGE_TAGS" | tr "," " "); do ARGS="$ARGS -c imageTag.$kv"; done',
-              'npx cdk deploy "$STAGE_ID/*" --require-approval never --progress events $ARGS',
-            ],
+            commands: [IMAGE_TAG_ARGS, 'npx cdk deploy "$STAGE_ID/*" --require-approval never --progress events $ARGS'],
           },
         },
       }),
@@ -257,7 +257,7 @@ export class DeliveryPipeline extends Construct {
           install: { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] },
           build: {
             commands: [
-              'ARGS=""; for kv in $(echo "$IMAGE_TAGS" | tr "," " "); do ARGS="$ARGS -c imageTag.$kv"; done',
+              IMAGE_TAG_ARGS,
               'npm run --silent diff -- "$SYSTEM" "$STAGE" $ARGS | tee diff.txt',
               'aws s3 cp diff.txt "s3://$DIFF_BUCKET/diffs/$EXECUTION_ID.txt" --sse aws:kms',
             ],
@@ -448,15 +448,7 @@ export class DeliveryPipeline extends Construct {
     project.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
     project.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: [
-          'ecr:BatchCheckLayerAvailability',
-          'ecr:BatchGetImage',
-          'ecr:GetDownloadUrlForLayer',
-          'ecr:InitiateLayerUpload',
-          'ecr:UploadLayerPart',
-          'ecr:CompleteLayerUpload',
-          'ecr:PutImage',
-        ],
+        actions: ECR_PUSH_PULL_ACTIONS,
         resources: repositoryArns,
       }),
     );

@@ -4,6 +4,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { pascal } from '../names';
 
+/** What pushing (and promoting) an image to a repository takes. */
+export const ECR_PUSH_PULL_ACTIONS = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+];
+
 /** Properties of {@link ImageRepositories}. */
 export interface ImageRepositoriesProps {
   /** Image keys to create a repository for (`api`, `api-nginx`, `certification`, ...). */
@@ -70,15 +81,7 @@ export class ImageRepositories extends Construct {
           new iam.PolicyStatement({
             sid: 'PipelinePushAndPromote',
             principals: [new iam.AccountPrincipal(props.pipelineAccount)],
-            actions: [
-              'ecr:BatchCheckLayerAvailability',
-              'ecr:BatchGetImage',
-              'ecr:GetDownloadUrlForLayer',
-              'ecr:InitiateLayerUpload',
-              'ecr:UploadLayerPart',
-              'ecr:CompleteLayerUpload',
-              'ecr:PutImage',
-            ],
+            actions: ECR_PUSH_PULL_ACTIONS,
           }),
         );
       }

@@ -111,28 +111,20 @@ export class LoadBalancer extends Construct {
       validation: acm.CertificateValidation.fromDns(props.hostedZone),
     });
 
-    this.https = this.alb.addListener('Https', {
-      port: 443,
-      protocol: elbv2.ApplicationProtocol.HTTPS,
-      certificates: [this.certificate],
-      sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
-      open: false,
-      defaultAction: elbv2.ListenerAction.fixedResponse(404, {
-        contentType: 'text/plain',
-        messageBody: 'Unknown host',
-      }),
-    });
-    this.test = this.alb.addListener('Test', {
-      port: TEST_LISTENER_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTPS,
-      certificates: [this.certificate],
-      sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
-      open: false,
-      defaultAction: elbv2.ListenerAction.fixedResponse(404, {
-        contentType: 'text/plain',
-        messageBody: 'Unknown host',
-      }),
-    });
+    const httpsListener = (id: string, port: number) =>
+      this.alb.addListener(id, {
+        port,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [this.certificate],
+        sslPolicy: elbv2.SslPolicy.TLS13_12_RES_PQ,
+        open: false,
+        defaultAction: elbv2.ListenerAction.fixedResponse(404, {
+          contentType: 'text/plain',
+          messageBody: 'Unknown host',
+        }),
+      });
+    this.https = httpsListener('Https', 443);
+    this.test = httpsListener('Test', TEST_LISTENER_PORT);
     this.alb.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
   }
 

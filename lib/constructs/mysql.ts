@@ -1,9 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
-import { performanceInsights, RdsDatabase, type RdsDatabaseProps } from './rds-database';
+import { RdsDatabase, type RdsDatabaseProps } from './rds-database';
 
 /** Properties of {@link MysqlDatabase}. */
 export interface MysqlDatabaseProps extends RdsDatabaseProps {
@@ -44,23 +43,8 @@ export class MysqlDatabase extends RdsDatabase {
 
     for (let i = 1; i <= readReplicas; i++) {
       const replica = new rds.DatabaseInstanceReadReplica(this, `ReadReplica${i}`, {
+        ...this.sharedInstanceProps,
         sourceDatabaseInstance: this.primary,
-        instanceType: new ec2.InstanceType(props.instanceType),
-        vpc: props.vpc,
-        subnetGroup: this.subnetGroup,
-        securityGroups: [this.securityGroup],
-        port: this.port,
-        parameterGroup: this.parameterGroup,
-        cloudwatchLogsExports: this.settings.logExports,
-        cloudwatchLogsRetention: props.logRetention,
-        monitoringInterval: this.monitoringInterval,
-        monitoringRole: this.monitoringRole,
-        ...performanceInsights(props.instanceType, props.encryptionKey),
-        iamAuthentication: true,
-        autoMinorVersionUpgrade: true,
-        publiclyAccessible: false,
-        caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
-        deletionProtection: props.deletionProtection ?? true,
         // A replica holds no data of its own and RDS cannot snapshot one on delete.
         removalPolicy: RemovalPolicy.DESTROY,
       });
@@ -69,13 +53,7 @@ export class MysqlDatabase extends RdsDatabase {
         'AwsSolutions-RDS2',
         'A replica inherits encryption (and the KMS key) from its encrypted primary; CloudFormation rejects StorageEncrypted on a replica.',
       );
-      if (!(props.deletionProtection ?? true)) {
-        acknowledge(
-          replica,
-          'AwsSolutions-RDS10',
-          'Deletion protection is off only where the tier is disposable (dev).',
-        );
-      }
+      this.acknowledgeNoDeletionProtection(replica);
       acknowledge(
         replica,
         'AwsSolutions-RDS11',

@@ -114,6 +114,28 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
   protected readonly monitoringInterval = Duration.seconds(60);
   /** The role the enhanced-monitoring agent of every instance uses. */
   protected readonly monitoringRole: iam.Role;
+  /** What every instance of this database shares: the primary and each read replica. */
+  protected readonly sharedInstanceProps: Pick<
+    rds.DatabaseInstanceReadReplicaProps,
+    | 'instanceType'
+    | 'vpc'
+    | 'subnetGroup'
+    | 'securityGroups'
+    | 'port'
+    | 'parameterGroup'
+    | 'cloudwatchLogsExports'
+    | 'cloudwatchLogsRetention'
+    | 'monitoringInterval'
+    | 'monitoringRole'
+    | 'enablePerformanceInsights'
+    | 'performanceInsightEncryptionKey'
+    | 'performanceInsightRetention'
+    | 'iamAuthentication'
+    | 'autoMinorVersionUpgrade'
+    | 'publiclyAccessible'
+    | 'caCertificate'
+    | 'deletionProtection'
+  >;
 
   constructor(scope: Construct, id: string, props: RdsDatabaseProps, settings: EngineSettings) {
     super(scope, id);
@@ -166,13 +188,27 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       'The AWS-maintained policy of the RDS monitoring agent: it only writes the RDSOSMetrics log group, and AWS keeps it current.',
     );
 
-    this.primary = new rds.DatabaseInstance(this, 'Primary', {
-      engine: settings.engine,
+    this.sharedInstanceProps = {
       instanceType: new ec2.InstanceType(props.instanceType),
       vpc: props.vpc,
       subnetGroup: this.subnetGroup,
       securityGroups: [this.securityGroup],
       port: this.port,
+      parameterGroup: this.parameterGroup,
+      cloudwatchLogsExports: settings.logExports,
+      cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      monitoringInterval: this.monitoringInterval,
+      monitoringRole: this.monitoringRole,
+      ...performanceInsights(props.instanceType, props.encryptionKey),
+      iamAuthentication: true,
+      autoMinorVersionUpgrade: true,
+      publiclyAccessible: false,
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+      deletionProtection,
+    };
+    this.primary = new rds.DatabaseInstance(this, 'Primary', {
+      ...this.sharedInstanceProps,
+      engine: settings.engine,
       databaseName: props.databaseName,
       credentials: rds.Credentials.fromGeneratedSecret(settings.masterUsername, {
         encryptionKey: props.encryptionKey,
@@ -188,27 +224,10 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       preferredBackupWindow: '02:00-03:00',
       preferredMaintenanceWindow: 'sun:03:30-sun:04:30',
       copyTagsToSnapshot: true,
-      deletionProtection,
       removalPolicy,
-      parameterGroup: this.parameterGroup,
-      cloudwatchLogsExports: settings.logExports,
-      cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      monitoringInterval: this.monitoringInterval,
-      monitoringRole: this.monitoringRole,
-      ...performanceInsights(props.instanceType, props.encryptionKey),
-      iamAuthentication: true,
-      autoMinorVersionUpgrade: true,
-      publiclyAccessible: false,
-      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
     });
     this.secret = this.primary.secret!;
-    if (!deletionProtection) {
-      acknowledge(
-        this.primary,
-        'AwsSolutions-RDS10',
-        'Deletion protection is off only where the tier is disposable (dev); config requires it in prod.',
-      );
-    }
+    this.acknowledgeNoDeletionProtection(this.primary);
 
     // Single-user rotation: Laravel re-reads the secret when a task starts, and the rotation
     // function swaps the password in place, so running tasks keep their pooled connections.
@@ -217,6 +236,16 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       excludeCharacters: PASSWORD_EXCLUDE,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     });
+  }
+
+  /** Explains, where the tier turns it off, why an instance has no deletion protection. */
+  protected acknowledgeNoDeletionProtection(instance: rds.IDatabaseInstance): void {
+    if (this.sharedInstanceProps.deletionProtection) return;
+    acknowledge(
+      instance,
+      'AwsSolutions-RDS10',
+      'Deletion protection is off only where the tier is disposable (dev); config requires it in prod.',
+    );
   }
 
   /** The writer's host name. */
