@@ -38,6 +38,9 @@ interface ImageBuild {
 /** Turns `IMAGE_TAGS=api=abc,web=def` into `-c imageTag.api=abc -c imageTag.web=def` for cdk. */
 const IMAGE_TAG_ARGS = 'ARGS=""; for kv in $(echo "$IMAGE_TAGS" | tr "," " "); do ARGS="$ARGS -c imageTag.$kv"; done';
 
+/** The install phase of every step that runs this repository's code. */
+const NPM_INSTALL = { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] };
+
 /** The build image CodeBuild runs every step on. */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
 
@@ -172,7 +175,7 @@ export class DeliveryPipeline extends Construct {
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         phases: {
-          install: { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] },
+          install: NPM_INSTALL,
           build: { commands: ['npm test', `npm run synth -- -c systems=${props.system}`] },
         },
       }),
@@ -241,7 +244,7 @@ export class DeliveryPipeline extends Construct {
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         phases: {
-          install: { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] },
+          install: NPM_INSTALL,
           build: {
             commands: [IMAGE_TAG_ARGS, 'npx cdk deploy "$STAGE_ID/*" --require-approval never --progress events $ARGS'],
           },
@@ -254,7 +257,7 @@ export class DeliveryPipeline extends Construct {
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         phases: {
-          install: { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] },
+          install: NPM_INSTALL,
           build: {
             commands: [
               IMAGE_TAG_ARGS,

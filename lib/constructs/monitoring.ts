@@ -106,20 +106,16 @@ export class Monitoring extends Construct {
         existing.addAlarmAction(page);
         this.alarms.push(existing);
       }
-      const running = new cloudwatch.Metric({
-        namespace: 'ECS/ContainerInsights',
-        metricName: 'RunningTaskCount',
-        dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: s.service.serviceName },
-        statistic: 'Minimum',
-        period: Duration.minutes(1),
-      });
-      const desired = new cloudwatch.Metric({
-        namespace: 'ECS/ContainerInsights',
-        metricName: 'DesiredTaskCount',
-        dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: s.service.serviceName },
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      });
+      const insights = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'ECS/ContainerInsights',
+          metricName,
+          dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: s.service.serviceName },
+          statistic,
+          period: Duration.minutes(1),
+        });
+      const running = insights('RunningTaskCount', 'Minimum');
+      const desired = insights('DesiredTaskCount', 'Maximum');
       alarm(`${id}TasksBelowDesired`, `${s.name} runs fewer tasks than desired`, {
         metric: new cloudwatch.MathExpression({
           expression: 'desired - running',
