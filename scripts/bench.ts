@@ -5,6 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { stackRows } from './synth-summary';
 
 const root = path.resolve(__dirname, '..');
 const outdir = path.join(root, 'cdk.out');
@@ -18,37 +19,6 @@ function timed(label: string, command: string, args: string[]): number {
     process.exit(1);
   }
   return seconds;
-}
-
-interface Row {
-  stack: string;
-  resources: number;
-  bytes: number;
-}
-
-/** Every stack template in the cloud assembly, nested stage assemblies included. */
-function stackRows(dir: string): Row[] {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
-    artifacts?: Record<
-      string,
-      { type: string; properties?: { templateFile?: string; directoryName?: string }; displayName?: string }
-    >;
-  };
-  const rows: Row[] = [];
-  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
-    if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
-      const file = path.join(dir, artifact.properties.templateFile);
-      const template = JSON.parse(fs.readFileSync(file, 'utf8')) as { Resources?: object };
-      rows.push({
-        stack: artifact.displayName ?? id,
-        resources: Object.keys(template.Resources ?? {}).length,
-        bytes: fs.statSync(file).size,
-      });
-    } else if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
-      rows.push(...stackRows(path.join(dir, artifact.properties.directoryName)));
-    }
-  }
-  return rows;
 }
 
 const status = (value: number, target: number) => (value <= target ? 'ok' : 'OVER');
@@ -94,7 +64,9 @@ for (const h of handlerFigures()) {
 console.log('\nTemplates');
 console.log(`  ${'stack'.padEnd(28)} ${'resources'.padStart(9)} ${'bytes'.padStart(9)}`);
 for (const row of rows) {
-  console.log(`  ${row.stack.padEnd(28)} ${String(row.resources).padStart(9)} ${String(row.bytes).padStart(9)}`);
+  console.log(
+    `  ${`${row.stage}/${row.stack}`.padEnd(28)} ${String(row.resources).padStart(9)} ${String(row.bytes).padStart(9)}`,
+  );
 }
 const total = rows.reduce((acc, r) => ({ resources: acc.resources + r.resources, bytes: acc.bytes + r.bytes }), {
   resources: 0,

@@ -41,6 +41,10 @@ const IMAGE_TAG_ARGS = 'ARGS=""; for kv in $(echo "$IMAGE_TAGS" | tr "," " "); d
 /** The install phase of every step that runs this repository's code. */
 const NPM_INSTALL = { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] };
 
+/** Logs Docker in to the registry named by the two environment variables. */
+const ecrLogin = (regionVar: string, registryVar: string) =>
+  `aws ecr get-login-password --region "$${regionVar}" | docker login --username AWS --password-stdin "$${registryVar}"`;
+
 /** The build image CodeBuild runs every step on. */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
 
@@ -187,9 +191,7 @@ export class DeliveryPipeline extends Construct {
         version: '0.2',
         phases: {
           pre_build: {
-            commands: [
-              'aws ecr get-login-password --region "$REGISTRY_REGION" | docker login --username AWS --password-stdin "$REGISTRY"',
-            ],
+            commands: [ecrLogin('REGISTRY_REGION', 'REGISTRY')],
           },
           build: {
             commands: [
@@ -276,10 +278,7 @@ export class DeliveryPipeline extends Construct {
         version: '0.2',
         phases: {
           pre_build: {
-            commands: [
-              'aws ecr get-login-password --region "$FROM_REGION" | docker login --username AWS --password-stdin "$FROM_REGISTRY"',
-              'aws ecr get-login-password --region "$TO_REGION" | docker login --username AWS --password-stdin "$TO_REGISTRY"',
-            ],
+            commands: [ecrLogin('FROM_REGION', 'FROM_REGISTRY'), ecrLogin('TO_REGION', 'TO_REGISTRY')],
           },
           build: {
             commands: [

@@ -104,7 +104,7 @@ export class AppStack extends StageStack {
     }
 
     const services: MonitoredService[] = [];
-    let schedulerLogs: LaravelService['migrationTask']['logGroup'] | undefined;
+    let schedulerLogs: logs.ILogGroup | undefined;
     for (const laravel of Object.values(this.laravel)) {
       for (const [name, service] of Object.entries(laravel.services)) {
         const web = laravel.blueGreen?.web.service === service ? laravel.blueGreen : undefined;
