@@ -90,9 +90,15 @@ export function resolveStage(system: SystemDefinition, stage: StageName): Resolv
   }
 
   const { name, stages: _stages, pipeline: _pipeline, ...definition } = raw;
-  const tooling = (raw.pipeline as { account?: unknown } | undefined)?.account;
+  const tooling = raw.pipeline as { account?: unknown; region?: unknown } | undefined;
   const merged = deepMerge(
-    { system: name, stage, ...definition, ...(tooling === undefined ? {} : { toolingAccount: tooling }) },
+    {
+      system: name,
+      stage,
+      ...definition,
+      ...(tooling?.account === undefined ? {} : { toolingAccount: tooling.account }),
+      ...(tooling?.region === undefined ? {} : { toolingRegion: tooling.region }),
+    },
     stages[stage] as Record<string, unknown>,
   );
   const withDefaults = applyTier(merged, TIERS[stage]);

@@ -301,8 +301,15 @@ const deploymentSchema = z.strictObject({
   terminationWaitMinutes: z.number().int().min(0).max(2880),
   /** Seconds the load balancer drains a deregistered task. */
   deregistrationDelaySeconds: z.number().int().min(0).max(3600),
-  /** Image tag every service runs unless the deploy passes another. */
-  imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, 'must be a valid image tag'),
+  /**
+   * Image tag every service runs unless the deploy passes another. No default: a deploy names
+   * the tag it pushed (`-c imageTag=<commit>`); without one the stage synthesizes but refuses to
+   * deploy (see docs/first-deploy.md).
+   */
+  imageTag: z
+    .string()
+    .regex(/^[\w][\w.-]{0,127}$/, 'must be a valid image tag')
+    .optional(),
   /** Longest a blue/green deployment may take before `cdk deploy` fails and rolls back. */
   timeoutMinutes: z.number().int().min(10).max(360),
   /** Longest the migrations of a deployment may run before they are stopped. */
@@ -330,6 +337,8 @@ const stageSchema = z.strictObject({
   alertEmails: z.array(z.email()),
   /** The tooling account whose pipeline pushes images to and deploys this stage. */
   toolingAccount: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id').optional(),
+  /** The region of the tooling account's image registry (the pipeline's region). */
+  toolingRegion: z.string().regex(REGION, "must be a region such as 'eu-west-1'").optional(),
   removal: removalSchema,
   logRetentionDays,
   network: networkSchema,

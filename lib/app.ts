@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { resolvePipeline, STAGE_NAMES, SYSTEMS, type ResolvedConfig } from '../config';
 import { pipelineStackId } from './constructs/delivery-pipeline';
 import { PipelineStack } from './stacks/pipeline-stack';
+import { RegistryStack, registryStackId } from './stacks/registry-stack';
 import { SystemStage, stageId } from './stages/system-stage';
 
 /**
@@ -23,10 +24,18 @@ export function buildApp(
   for (const system of SYSTEMS) {
     const own = configs.filter((c) => c.system === system.name);
     if (own.length !== STAGE_NAMES.length) continue;
+    const pipeline = resolvePipeline(system);
+    const systemStages = STAGE_NAMES.map((stage) => own.find((c) => c.stage === stage)!);
+    const registry = new RegistryStack(app, registryStackId(system.name), {
+      system: system.name,
+      pipeline,
+      stages: systemStages,
+    });
     new PipelineStack(app, pipelineStackId(system.name), {
       system: system.name,
-      pipeline: resolvePipeline(system),
-      stages: STAGE_NAMES.map((stage) => own.find((c) => c.stage === stage)!),
+      pipeline,
+      stages: systemStages,
+      registry: registry.images,
     });
   }
   return stages;

@@ -15,7 +15,10 @@ import { pascal } from '../names';
 import { acknowledge, acknowledgeWildcardGrants } from '../nag';
 import { stageId } from '../stages/system-stage';
 import { serviceHost } from '../wiring';
-import { ECR_PUSH_PULL_ACTIONS, repositoryName } from './image-repositories';
+import type { ImageRepositories } from './image-repositories';
+import { repositoryName } from './image-repositories';
+import { LARAVEL_SCRATCH, NGINX_SCRATCH } from './laravel-service';
+import { NEXTJS_SCRATCH } from './nextjs-service';
 
 /** Properties of {@link DeliveryPipeline}. */
 export interface DeliveryPipelineProps {
@@ -25,44 +28,89 @@ export interface DeliveryPipelineProps {
   readonly pipeline: PipelineConfig;
   /** The system's stages, in order: dev, staging, prod. */
   readonly stages: readonly ResolvedConfig[];
+  /** The system's image registry, in the pipeline's account and region. */
+  readonly registry: ImageRepositories;
 }
 
-/** A buildable image and where its source comes from. */
+/** A buildable image, where its source comes from, and what its tasks assume of it. */
 interface ImageBuild {
   readonly image: string;
   readonly repository: string;
   readonly runtime: 'laravel' | 'nextjs';
   readonly nginxSidecar: boolean;
+  readonly user?: string;
+  readonly readonlyRootFilesystem: boolean;
+  /** Port and health path of the web service that runs the image. */
+  readonly port: number;
+  readonly healthPath: string;
 }
-
-/** Turns `IMAGE_TAGS=api=abc,web=def` into `-c imageTag.api=abc -c imageTag.web=def` for cdk. */
-const IMAGE_TAG_ARGS = 'ARGS=""; for kv in $(echo "$IMAGE_TAGS" | tr "," " "); do ARGS="$ARGS -c imageTag.$kv"; done';
 
 /** The install phase of every step that runs this repository's code. */
 const NPM_INSTALL = { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] };
 
-/** Logs Docker in to the registry named by the two environment variables. */
-const ecrLogin = (regionVar: string, registryVar: string) =>
-  `aws ecr get-login-password --region "$${regionVar}" | docker login --username AWS --password-stdin "$${registryVar}"`;
-
 /** The build image CodeBuild runs every step on. */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
+
+/** Every step is a script of this repository (tested in test/pipeline/ with fake aws/docker/cdk). */
+const SCRIPTS = 'scripts/pipeline';
+
+/** The input artifact of this repository; CodeBuild names a secondary input's directory after it. */
+const INFRA = 'Infra';
+
+/**
+ * A CodePipeline action accepts at most five input artifacts (CodePipeline user guide, "Valid
+ * input and output artifacts for each action type": CodeBuild 1-5); Deploy takes this repository
+ * and one static-files artifact per image.
+ */
+const MAX_IMAGES = 4;
+
+/**
+ * The CodeConnections source action, with the permission AWS checks for the connection's ARN.
+ * aws-cdk-lib 2.276 grants only `codestar-connections:UseConnection`; since the rename, a
+ * connection whose ARN starts `arn:aws:codeconnections:` needs the `codeconnections:` action
+ * ("the service prefix needs to match that of the resource": Developer Tools console user
+ * guide, "Connections rename - Summary of changes").
+ */
+class ConnectionSourceAction extends actions.CodeStarConnectionsSourceAction {
+  constructor(private readonly connectionProps: actions.CodeStarConnectionsSourceActionProps) {
+    super(connectionProps);
+  }
+
+  protected bound(
+    scope: Construct,
+    stage: codepipeline.IStage,
+    options: codepipeline.ActionBindOptions,
+  ): codepipeline.ActionConfig {
+    const config = super.bound(scope, stage, options);
+    const prefix = this.connectionProps.connectionArn.split(':')[2];
+    options.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [`${prefix}:UseConnection`],
+        resources: [this.connectionProps.connectionArn],
+      }),
+    );
+    return config;
+  }
+}
 
 /**
  * The delivery pipeline of one system, replacing the seeds' GitHub Actions (test, then `git
  * pull; composer install; migrate --force` over SSH) and their blue-green scripts.
  *
  * CodePipeline V2, started by a push to `main` of this repository or of any application
- * repository (CodeConnections). It tests this repository and synthesizes every stage; builds
- * and tests each application image once and pushes it to the dev stage's ECR repository, tagged
- * with its commit; then deploys dev, promotes the same images to staging and deploys it, shows
- * the `cdk diff` of prod for a manual approval, promotes and deploys prod. Each deploy is a
- * `cdk deploy <Stage>/*` with the commit tags, so the CodeDeploy blue/green path with snapshot,
- * migrations and smoke test runs; a smoke step follows each stage. Failures and pending
- * approvals are sent to the alert addresses.
+ * repository (CodeConnections). It tests this repository and synthesizes the system; builds
+ * each application image once, runs its tests, checks its contract (health path, user, static
+ * files) and pushes it to the system's registry in the tooling account, tagged with its commit
+ * (tags are immutable); then deploys dev, marks the images promoted and deploys staging, shows
+ * the `cdk diff` of prod for a manual approval, and deploys prod. Each deploy publishes the
+ * images' static files to the stage's assets bucket before `cdk deploy <Stage>/*` runs the
+ * CodeDeploy blue/green path with snapshot, migrations and smoke test; a smoke step follows.
+ * Every step is a script under `scripts/pipeline/` that the buildspec calls with arguments.
+ * Failures and pending approvals are sent to the alert addresses.
  *
  * Stage accounts are bootstrapped to trust the pipeline's account
- * (`cdk bootstrap --trust <tooling account>`), and their image repositories admit it.
+ * (`cdk bootstrap --trust <tooling account>`, in the stage's region and in us-east-1); see
+ * docs/first-deploy.md.
  */
 export class DeliveryPipeline extends Construct {
   /** The pipeline. */
@@ -81,6 +129,12 @@ export class DeliveryPipeline extends Construct {
       );
     }
     const [dev] = stages;
+    const builds = imageBuilds(dev);
+    if (builds.length > MAX_IMAGES) {
+      throw new Error(
+        `DeliveryPipeline: ${props.system} has ${builds.length} images; a deploy action takes at most ${MAX_IMAGES} (one static-files input each)`,
+      );
+    }
     const key = new kms.Key(this, 'ArtifactKey', {
       description: `${props.system} pipeline: artifacts, logs and notifications`,
       enableKeyRotation: true,
@@ -115,8 +169,8 @@ export class DeliveryPipeline extends Construct {
     });
 
     // Sources: this repository and each application repository, on pushes to main.
-    const infra = new codepipeline.Artifact('Infra');
-    const infraSource = new actions.CodeStarConnectionsSourceAction({
+    const infra = new codepipeline.Artifact(INFRA);
+    const infraSource = new ConnectionSourceAction({
       actionName: 'Infrastructure',
       connectionArn: cfg.connectionArn,
       owner: cfg.repository.split('/')[0],
@@ -126,22 +180,13 @@ export class DeliveryPipeline extends Construct {
       variablesNamespace: 'Infra',
       triggerOnPush: true,
     });
-    const builds: ImageBuild[] = Object.entries(dev.images).map(([image, i]) => ({
-      image,
-      repository: i.repository,
-      runtime: i.runtime,
-      nginxSidecar: i.nginxSidecar ?? false,
-    }));
-    const appSources = new Map<
-      string,
-      { action: actions.CodeStarConnectionsSourceAction; output: codepipeline.Artifact }
-    >();
+    const appSources = new Map<string, { action: ConnectionSourceAction; output: codepipeline.Artifact }>();
     for (const repository of new Set(builds.map((b) => b.repository))) {
       const name = pascal(repository.split('/')[1]).replace(/[^A-Za-z0-9]/g, '');
       const output = new codepipeline.Artifact(name);
       appSources.set(repository, {
         output,
-        action: new actions.CodeStarConnectionsSourceAction({
+        action: new ConnectionSourceAction({
           actionName: name,
           connectionArn: cfg.connectionArn,
           owner: repository.split('/')[0],
@@ -165,53 +210,47 @@ export class DeliveryPipeline extends Construct {
     /** The commit each image is tagged with: its repository's commit id. */
     const tagOf = (b: ImageBuild) => appSources.get(b.repository)!.action.variables.commitId;
     const imageTags = builds.map((b) => `${b.image}=${tagOf(b)}`).join(',');
-    const allImages = builds.flatMap((b) => (b.nginxSidecar ? [b.image, `${b.image}-nginx`] : [b.image]));
-    const registry = (s: ResolvedConfig) => `${s.account}.dkr.ecr.${s.region}.amazonaws.com`;
-    const repositoryArns = (s: ResolvedConfig) =>
-      allImages.map(
-        (image) =>
-          `arn:aws:ecr:${s.region}:${s.account}:repository/${repositoryName(`${props.system}-${s.stage}`, image)}`,
-      );
+    const registryHost = `${cfg.account}.dkr.ecr.${cfg.region}.amazonaws.com`;
+    const repositoriesOf = (b: ImageBuild) => [b.image, ...(b.nginxSidecar ? [`${b.image}-nginx`] : [])];
+    const staticPaths = (s: ResolvedConfig) => s.cdn.staticPaths.join(',');
 
-    // Build: test this repository; build, test and push each image once, to dev's registry.
+    // Build: test this repository; build, test, check and push each image once.
     const infraTest = this.project('InfraTest', key, {
-      description: `${props.system}: npm ci, the test suite, cdk synth`,
+      description: `${props.system}: npm ci, the test suite, cdk synth of this system`,
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
-        phases: {
-          install: NPM_INSTALL,
-          build: { commands: ['npm test', `npm run synth -- -c systems=${props.system}`] },
-        },
+        phases: { install: NPM_INSTALL, build: { commands: [`bash ${SCRIPTS}/test-infra.sh ${props.system}`] } },
       }),
     });
     const imageProject = this.project('ImageBuild', key, {
-      description: `${props.system}: docker build (test target, then app), push to the dev registry`,
+      description: `${props.system}: docker build (test target, then app), contract check, push to the registry`,
       privileged: true,
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         phases: {
-          pre_build: {
-            commands: [ecrLogin('REGISTRY_REGION', 'REGISTRY')],
-          },
           build: {
             commands: [
-              // The test target runs the suite (Laravel: composer install, php artisan test;
-              // Next.js: npm ci, npm test); a failure stops the build here.
-              'docker build --target test -t local/test .',
-              'docker build --target app -t "$REGISTRY/$REPOSITORY:$IMAGE_TAG" .',
-              'if [ "$NGINX_SIDECAR" = "true" ]; then docker build --target nginx -t "$REGISTRY/$REPOSITORY-nginx:$IMAGE_TAG" .; fi',
-            ],
-          },
-          post_build: {
-            commands: [
-              'docker push "$REGISTRY/$REPOSITORY:$IMAGE_TAG"',
-              'if [ "$NGINX_SIDECAR" = "true" ]; then docker push "$REGISTRY/$REPOSITORY-nginx:$IMAGE_TAG"; fi',
+              `bash "$CODEBUILD_SRC_DIR_${INFRA}/${SCRIPTS}/build-image.sh" --registry "$REGISTRY" --region "$REGISTRY_REGION" ` +
+                '--repository "$REPOSITORY" --tag "$IMAGE_TAG" --runtime "$RUNTIME" --port "$PORT" ' +
+                '--health-path "$HEALTH_PATH" --static-paths "$STATIC_PATHS" --out pipeline-static ' +
+                '--nginx-sidecar "$NGINX_SIDECAR" --user "$APP_USER" --read-only "$READ_ONLY" ' +
+                '--nginx-read-only "$NGINX_READ_ONLY"',
             ],
           },
         },
+        artifacts: { 'base-directory': 'pipeline-static', files: ['**/*'] },
       }),
     });
-    this.allowRegistry(imageProject, repositoryArns(dev));
+    imageProject.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    for (const b of builds) {
+      for (const image of repositoriesOf(b)) {
+        props.registry.of(image).grantPullPush(imageProject);
+        props.registry.of(image).grant(imageProject, 'ecr:DescribeImages');
+      }
+    }
+    const staticArtifacts = new Map(
+      builds.map((b) => [b.image, new codepipeline.Artifact(`Static${pascal(b.image)}`)]),
+    );
     this.pipeline.addStage({
       stageName: 'Build',
       actions: [
@@ -227,13 +266,24 @@ export class DeliveryPipeline extends Construct {
               actionName: `Image-${b.image}`,
               project: imageProject,
               input: appSources.get(b.repository)!.output,
+              extraInputs: [infra],
+              outputs: [staticArtifacts.get(b.image)!],
               runOrder: 1,
               environmentVariables: env({
-                REGISTRY: registry(dev),
-                REGISTRY_REGION: dev.region,
-                REPOSITORY: repositoryName(`${props.system}-dev`, b.image),
+                REGISTRY: registryHost,
+                REGISTRY_REGION: cfg.region,
+                REPOSITORY: repositoryName(props.system, b.image),
                 IMAGE_TAG: tagOf(b),
+                RUNTIME: b.runtime,
+                PORT: String(b.port),
+                HEALTH_PATH: b.healthPath,
+                STATIC_PATHS: staticPaths(dev),
                 NGINX_SIDECAR: String(b.nginxSidecar),
+                APP_USER: b.user ?? '',
+                READ_ONLY: b.readonlyRootFilesystem
+                  ? (b.runtime === 'nextjs' ? NEXTJS_SCRATCH : LARAVEL_SCRATCH).join(',')
+                  : '',
+                NGINX_READ_ONLY: b.nginxSidecar && b.readonlyRootFilesystem ? NGINX_SCRATCH.join(',') : '',
               }),
             }),
         ),
@@ -241,19 +291,35 @@ export class DeliveryPipeline extends Construct {
     });
 
     // Deploy, promote, diff and smoke: one project each, told which stage by its action.
+    const staticDirs = builds.map((b) => `"$CODEBUILD_SRC_DIR_${staticArtifacts.get(b.image)!.artifactName}"`);
     const deploy = this.project('Deploy', key, {
-      description: `${props.system}: cdk deploy of one stage with the built image tags`,
+      description: `${props.system}: data stack, static assets, then cdk deploy of one stage with the built image tags`,
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         phases: {
           install: NPM_INSTALL,
           build: {
-            commands: [IMAGE_TAG_ARGS, 'npx cdk deploy "$STAGE_ID/*" --require-approval never --progress events $ARGS'],
+            commands: [`bash ${SCRIPTS}/deploy.sh "$STAGE_ID" "$IMAGE_TAGS" "$STATIC_PATHS" ${staticDirs.join(' ')}`],
           },
         },
       }),
       timeout: Duration.hours(3),
     });
+    // The assets buckets are named by CloudFormation in the stage accounts; deploy.sh reads the
+    // name from the Data stack's output. The buckets admit this account's pipeline roles.
+    deploy.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [
+          ...new Set(
+            stages.flatMap((s) =>
+              s.cdn.staticPaths.map((p) => `arn:aws:s3:::*/${p.replace(/^\//, '').replace(/\/?\*$/, '')}/*`),
+            ),
+          ),
+        ],
+        conditions: { StringEquals: { 's3:ResourceAccount': [...new Set(stages.map((s) => s.account))] } },
+      }),
+    );
     const diff = this.project('Diff', key, {
       description: `${props.system}: destructive changes and cdk diff of prod, for the approver`,
       buildSpec: codebuild.BuildSpec.fromObject({
@@ -262,52 +328,37 @@ export class DeliveryPipeline extends Construct {
           install: NPM_INSTALL,
           build: {
             commands: [
-              IMAGE_TAG_ARGS,
-              'npm run --silent diff -- "$SYSTEM" "$STAGE" $ARGS | tee diff.txt',
-              'aws s3 cp diff.txt "s3://$DIFF_BUCKET/diffs/$EXECUTION_ID.txt" --sse aws:kms',
+              `bash ${SCRIPTS}/diff.sh "$SYSTEM" "$STAGE" "$IMAGE_TAGS" "$DIFF_BUCKET" "$DIFF_KEY" "$EXECUTION_ID"`,
             ],
           },
         },
       }),
     });
-    this.artifactBucket.grantPut(diff);
+    this.artifactBucket.grantPut(diff, 'diffs/*');
+    key.grantEncrypt(diff);
     const promote = this.project('Promote', key, {
-      description: `${props.system}: copy the built images from one stage's registry to the next`,
-      privileged: true,
+      description: `${props.system}: mark the built images as promoted to a stage (tag <stage>-<commit>, never overwritten)`,
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
-        phases: {
-          pre_build: {
-            commands: [ecrLogin('FROM_REGION', 'FROM_REGISTRY'), ecrLogin('TO_REGION', 'TO_REGISTRY')],
-          },
-          build: {
-            commands: [
-              'for kv in $(echo "$IMAGE_TAGS" | tr "," " "); do image="${kv%%=*}"; tag="${kv#*=}"; ' +
-                'for name in $image $(echo "$SIDECARS" | tr "," "\\n" | grep -x "$image-nginx" || true); do ' +
-                'docker pull "$FROM_REGISTRY/$FROM_PREFIX/$name:$tag" && ' +
-                'docker tag "$FROM_REGISTRY/$FROM_PREFIX/$name:$tag" "$TO_REGISTRY/$TO_PREFIX/$name:$tag" && ' +
-                'docker push "$TO_REGISTRY/$TO_PREFIX/$name:$tag"; done; done',
-            ],
-          },
-        },
+        phases: { build: { commands: [`bash ${SCRIPTS}/promote.sh "$REGISTRY_REGION" "$STAGE" "$IMAGES"`] } },
       }),
     });
+    for (const b of builds) {
+      for (const image of repositoriesOf(b)) {
+        props.registry.of(image).grant(promote, 'ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:PutImage');
+      }
+    }
+    const promotedImages = builds
+      .flatMap((b) => repositoriesOf(b).map((image) => `${repositoryName(props.system, image)}=${tagOf(b)}`))
+      .join(',');
     const smoke = this.project('Smoke', key, {
       description: `${props.system}: after a deploy, each public host's health path answers through CloudFront`,
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
-        phases: {
-          build: {
-            commands: [
-              'for url in $(echo "$URLS" | tr "," " "); do echo "GET $url"; ' +
-                'curl --fail --silent --show-error --retry 5 --retry-delay 10 --retry-all-errors -o /dev/null "$url"; done',
-            ],
-          },
-        },
+        phases: { build: { commands: [`bash ${SCRIPTS}/smoke.sh "$URLS"`] } },
       }),
     });
 
-    const sidecars = allImages.filter((i) => i.endsWith('-nginx')).join(',');
     stages.forEach((stage, index) => {
       const stageActions: codepipeline.IAction[] = [];
       let order = 1;
@@ -323,6 +374,7 @@ export class DeliveryPipeline extends Construct {
               STAGE: stage.stage,
               IMAGE_TAGS: imageTags,
               DIFF_BUCKET: this.artifactBucket.bucketName,
+              DIFF_KEY: key.keyArn,
               EXECUTION_ID: '#{codepipeline.PipelineExecutionId}',
             }),
           }),
@@ -335,34 +387,28 @@ export class DeliveryPipeline extends Construct {
         );
       }
       if (index > 0) {
-        const from = stages[index - 1];
         stageActions.push(
           new actions.CodeBuildAction({
             actionName: 'Promote',
             project: promote,
             input: infra,
             runOrder: order++,
-            environmentVariables: env({
-              IMAGE_TAGS: imageTags,
-              SIDECARS: sidecars,
-              FROM_REGISTRY: registry(from),
-              FROM_REGION: from.region,
-              FROM_PREFIX: `${props.system}-${from.stage}`,
-              TO_REGISTRY: registry(stage),
-              TO_REGION: stage.region,
-              TO_PREFIX: `${props.system}-${stage.stage}`,
-            }),
+            environmentVariables: env({ REGISTRY_REGION: cfg.region, STAGE: stage.stage, IMAGES: promotedImages }),
           }),
         );
-        this.allowRegistry(promote, [...repositoryArns(from), ...repositoryArns(stage)]);
       }
       stageActions.push(
         new actions.CodeBuildAction({
           actionName: 'Deploy',
           project: deploy,
           input: infra,
+          extraInputs: [...staticArtifacts.values()],
           runOrder: order++,
-          environmentVariables: env({ STAGE_ID: stageId(stage), IMAGE_TAGS: imageTags }),
+          environmentVariables: env({
+            STAGE_ID: stageId(stage),
+            IMAGE_TAGS: imageTags,
+            STATIC_PATHS: staticPaths(stage),
+          }),
         }),
         new actions.CodeBuildAction({
           actionName: 'Smoke',
@@ -405,8 +451,10 @@ export class DeliveryPipeline extends Construct {
 
     acknowledgeWildcardGrants(
       this,
-      'Standard grants of CodePipeline and CodeBuild on the pipeline’s own artifact bucket, key, log and report groups, ' +
-        'and the CDK bootstrap roles (cdk-hnb659fds-*) of the stage accounts that `cdk deploy` assumes.',
+      'Standard grants of CodePipeline and CodeBuild on the pipeline’s own artifact bucket, key, log and report groups; ' +
+        'the CDK bootstrap roles (cdk-hnb659fds-*) of the stage accounts that `cdk deploy` assumes; and the static-asset ' +
+        'prefixes of the stage accounts’ assets buckets (named by CloudFormation there, so only known at run time; ' +
+        'limited by s3:ResourceAccount to the stage accounts and admitted by each bucket’s policy).',
     );
   }
 
@@ -444,17 +492,6 @@ export class DeliveryPipeline extends Construct {
     }
     return project;
   }
-
-  /** Lets a project push to and pull from these image repositories (in the stage accounts). */
-  private allowRegistry(project: codebuild.PipelineProject, repositoryArns: string[]): void {
-    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
-    project.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ECR_PUSH_PULL_ACTIONS,
-        resources: repositoryArns,
-      }),
-    );
-  }
 }
 
 /** Plain-text environment variables for a CodeBuild action. */
@@ -472,4 +509,26 @@ export function smokeUrls(stage: ResolvedConfig): string[] {
 /** The stack of a system's pipeline, e.g. `Csl-Pipeline`. */
 export function pipelineStackId(system: string): string {
   return `${pascal(system)}-Pipeline`;
+}
+
+/** The images of a system and what their web service expects of them. */
+function imageBuilds(config: ResolvedConfig): ImageBuild[] {
+  return Object.entries(config.images).map(([image, i]) => {
+    const web = Object.values(config.services).find(
+      (s) => s.image === image && (s.kind === 'laravel-web' || s.kind === 'nextjs'),
+    );
+    if (!web?.port || !web.healthCheckPath) {
+      throw new Error(`DeliveryPipeline: image '${image}' of ${config.system} has no web service to check it against`);
+    }
+    return {
+      image,
+      repository: i.repository,
+      runtime: i.runtime,
+      nginxSidecar: i.nginxSidecar ?? false,
+      user: i.user,
+      readonlyRootFilesystem: i.readonlyRootFilesystem,
+      port: web.port,
+      healthPath: web.healthCheckPath,
+    };
+  });
 }

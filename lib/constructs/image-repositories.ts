@@ -4,31 +4,24 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { pascal } from '../names';
 
-/** What pushing (and promoting) an image to a repository takes. */
-export const ECR_PUSH_PULL_ACTIONS = [
-  'ecr:BatchCheckLayerAvailability',
-  'ecr:BatchGetImage',
-  'ecr:GetDownloadUrlForLayer',
-  'ecr:InitiateLayerUpload',
-  'ecr:UploadLayerPart',
-  'ecr:CompleteLayerUpload',
-  'ecr:PutImage',
-];
+/** What pulling an image takes (an ECS task execution role in a stage account). */
+export const ECR_PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
 
 /** Properties of {@link ImageRepositories}. */
 export interface ImageRepositoriesProps {
   /** Image keys to create a repository for (`api`, `api-nginx`, `certification`, ...). */
   readonly images: string[];
   /**
-   * Name prefix: repositories are named `<prefix>/<image>`, a contract the pipeline pushes to.
+   * Name prefix: repositories are named `<prefix>/<image>`, a contract the pipeline pushes to
+   * and the stages' task definitions pull from.
    */
   readonly namePrefix: string;
   /**
-   * The tooling account whose pipeline pushes and promotes images.
+   * Other accounts (the stages') whose ECS tasks pull images from these repositories.
    *
    * @default - no other account has access
    */
-  readonly pipelineAccount?: string;
+  readonly pullAccounts?: readonly string[];
   /**
    * How many tagged images each repository keeps; older ones expire.
    *
@@ -45,8 +38,10 @@ export interface ImageRepositoriesProps {
 }
 
 /**
- * One ECR repository per buildable image: scanned on push, untagged layers expire after a week,
- * and only the newest images are kept so a rollback target is always there.
+ * One ECR repository per buildable image: tags IMMUTABLE (a pushed `<commit>` tag always names
+ * the image that was built, tested and contract-checked for it, so replacement tasks started
+ * after CodeDeploy tested it run the same bytes), scanned on push, untagged layers expire after
+ * a week, and only the newest images are kept so a rollback target is always there.
  */
 export class ImageRepositories extends Construct {
   private readonly repositories = new Map<string, ecr.Repository>();
@@ -58,6 +53,9 @@ export class ImageRepositories extends Construct {
       const repository = new ecr.Repository(this, pascal(image), {
         repositoryName: repositoryName(props.namePrefix, image),
         imageScanOnPush: true,
+        // A push of an existing tag fails with ImageTagAlreadyExistsException (ECR user guide,
+        // "Preventing image tags from being overwritten"); the build and promote steps check first.
+        imageTagMutability: ecr.TagMutability.IMMUTABLE,
         encryption: ecr.RepositoryEncryption.AES_256,
         removalPolicy,
         emptyOnDelete: removalPolicy === RemovalPolicy.DESTROY,
@@ -76,17 +74,25 @@ export class ImageRepositories extends Construct {
           },
         ],
       });
-      if (props.pipelineAccount) {
+      const pullers = [...new Set(props.pullAccounts ?? [])];
+      if (pullers.length > 0) {
+        // Cross-account pull needs both this policy and the puller's identity policy (ECR user
+        // guide, "Private repository policy examples": allow another account to pull).
         repository.addToResourcePolicy(
           new iam.PolicyStatement({
-            sid: 'PipelinePushAndPromote',
-            principals: [new iam.AccountPrincipal(props.pipelineAccount)],
-            actions: ECR_PUSH_PULL_ACTIONS,
+            sid: 'StageAccountsPull',
+            principals: pullers.map((account) => new iam.AccountPrincipal(account)),
+            actions: ECR_PULL_ACTIONS,
           }),
         );
       }
       this.repositories.set(image, repository);
     }
+  }
+
+  /** Every repository, by image key. */
+  public all(): ReadonlyMap<string, ecr.IRepository> {
+    return this.repositories;
   }
 
   /**
@@ -105,7 +111,7 @@ export class ImageRepositories extends Construct {
   }
 }
 
-/** `csl-prod` + `api` → `csl-prod/api`: the name the pipeline pushes to. */
+/** `csl` + `api` → `csl/api`: the name the pipeline pushes to. */
 export function repositoryName(prefix: string, image: string): string {
   return `${prefix}/${image}`;
 }

@@ -20,8 +20,8 @@ import { addWebService } from './web-service';
 
 /** Where Laravel lives in the image, and what it writes at run time. */
 const APP_ROOT = '/var/www/html';
-const LARAVEL_SCRATCH = [`${APP_ROOT}/storage`, `${APP_ROOT}/bootstrap/cache`, '/tmp'];
-const NGINX_SCRATCH = ['/var/cache/nginx', '/var/run', '/tmp'];
+export const LARAVEL_SCRATCH = [`${APP_ROOT}/storage`, `${APP_ROOT}/bootstrap/cache`, '/tmp'];
+export const NGINX_SCRATCH = ['/var/cache/nginx', '/var/run', '/tmp'];
 /** Fargate kills a container at most 120 s after SIGTERM. */
 const MAX_STOP_TIMEOUT = 120;
 

@@ -12,6 +12,9 @@ import type { LoadBalancer } from './load-balancer';
 import type { SecurityGroupLookup } from './service-security-groups';
 import { addWebService } from './web-service';
 
+/** What the Next.js server writes at run time (writable under a read-only root). */
+export const NEXTJS_SCRATCH = ['/app/.next/cache', '/tmp'];
+
 /** Properties of {@link NextjsService}. */
 export interface NextjsServiceProps {
   /** The stage's validated configuration. */
@@ -68,7 +71,7 @@ export class NextjsService extends Construct {
         port,
         user: image.user,
         readonlyRootFilesystem: image.readonlyRootFilesystem,
-        scratchPaths: image.readonlyRootFilesystem ? ['/app/.next/cache', '/tmp'] : [],
+        scratchPaths: image.readonlyRootFilesystem ? NEXTJS_SCRATCH : [],
         healthCheck: `node -e "require('http').get('http://127.0.0.1:${port}${health}',r=>process.exit(r.statusCode<500?0:1)).on('error',()=>process.exit(1))"`,
       },
       wiring: nextjsWiring(config, props.service),

@@ -1,9 +1,11 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnParameter, CfnRule, Fn, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { repositoryName } from '../constructs/image-repositories';
 import { LaravelService } from '../constructs/laravel-service';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../constructs/monitoring';
@@ -14,6 +16,9 @@ import { removalPolicyFor } from '../removal';
 import { stageHosts } from '../wiring';
 import type { DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
+
+/** The tag of an image nobody chose: synthesizes, never deploys (see `refuseDeployWithoutTag`). */
+export const NO_IMAGE_TAG = 'no-image-tag-given';
 
 /** Properties of {@link AppStack}. */
 export interface AppStackProps extends StageStackProps {
@@ -48,7 +53,9 @@ export class AppStack extends StageStack {
     const { config, data } = props;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     const logRemovalPolicy = removalPolicyFor(config);
-    const tagOf = (image: string) => config.images[image].tag ?? config.deployment.imageTag;
+    const tagOf = (image: string) => config.images[image].tag ?? config.deployment.imageTag ?? NO_IMAGE_TAG;
+    if (Object.keys(config.images).some((image) => tagOf(image) === NO_IMAGE_TAG)) this.refuseDeployWithoutTag();
+    const registry = (image: string) => this.registryRepository(config, image);
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
@@ -78,8 +85,8 @@ export class AppStack extends StageStack {
         data,
         securityGroups,
         loadBalancer: this.loadBalancer,
-        repository: data.images.of(name),
-        nginxRepository: image.nginxSidecar ? data.images.of(`${name}-nginx`) : undefined,
+        repository: registry(name),
+        nginxRepository: image.nginxSidecar ? registry(`${name}-nginx`) : undefined,
         imageTag: tagOf(name),
         logRetention,
         logRemovalPolicy,
@@ -95,7 +102,7 @@ export class AppStack extends StageStack {
         cluster: this.cluster,
         securityGroups,
         loadBalancer: this.loadBalancer,
-        repository: data.images.of(service.image),
+        repository: registry(service.image),
         imageTag: tagOf(service.image),
         logRetention,
         logRemovalPolicy,
@@ -151,6 +158,49 @@ export class AppStack extends StageStack {
       redis: data.redis,
       rabbitmq: data.rabbitmq,
       schedulerLogs,
+    });
+  }
+
+  /**
+   * An image repository of the system's registry (tooling account, pipeline region, stack
+   * `<System>-Registry`); the task execution roles get pull rights on it, and its policy admits
+   * this account.
+   */
+  private registryRepository(config: AppStackProps['config'], image: string): ecr.IRepository {
+    if (!config.toolingAccount || !config.toolingRegion) {
+      throw new Error(`${config.system}.pipeline: account and region are required; the image registry lives there`);
+    }
+    const name = repositoryName(config.system, image);
+    const id = `Registry${pascal(image)}`;
+    return (
+      (this.node.tryFindChild(id) as ecr.IRepository | undefined) ??
+      ecr.Repository.fromRepositoryAttributes(this, id, {
+        repositoryName: name,
+        repositoryArn: `arn:aws:ecr:${config.toolingRegion}:${config.toolingAccount}:repository/${name}`,
+      })
+    );
+  }
+
+  /**
+   * Without `-c imageTag=<pushed tag>` the stage still synthesizes (tests, `npm run synth`), but
+   * CloudFormation refuses the change set: a rule over a parameter fails before any resource
+   * changes (CloudFormation user guide, "Rules"), so no service is rolled to an image that was
+   * never pushed.
+   */
+  private refuseDeployWithoutTag(): void {
+    const given = new CfnParameter(this, 'ImageTagGiven', {
+      type: 'String',
+      default: 'no',
+      description: 'Set by nothing: this stack was synthesized without -c imageTag=<tag>.',
+    });
+    new CfnRule(this, 'ImageTagRequired', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(given.valueAsString, 'yes'),
+          assertDescription:
+            'No image tag was given: deploy with -c imageTag=<a commit tag in the registry> (the pipeline does); see docs/first-deploy.md.',
+        },
+      ],
     });
   }
 }

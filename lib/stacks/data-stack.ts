@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,7 +9,6 @@ import type { ResolvedConfig } from '../../config';
 import { AppBuckets } from '../constructs/buckets';
 import { DatabaseBackups } from '../constructs/database-backups';
 import { ExternalDatabase } from '../constructs/external-database';
-import { ImageRepositories } from '../constructs/image-repositories';
 import { MysqlDatabase } from '../constructs/mysql';
 import { PostgresDatabase } from '../constructs/postgres';
 import { RabbitmqBroker } from '../constructs/rabbitmq';
@@ -51,8 +50,6 @@ export class DataStack extends StageStack {
   public readonly externalDatabases: Record<string, ExternalDatabase> = {};
   /** AWS Backup of the databases, when the system has any. */
   public readonly backups?: DatabaseBackups;
-  /** ECR repositories, one per buildable image (nginx sidecars included). */
-  public readonly images: ImageRepositories;
   /** Read, write and delete on the uploads bucket, for the task roles of services that use it. */
   public readonly uploadsAccess: iam.ManagedPolicy;
   /** Laravel `APP_KEY` per Laravel image: losing it loses every encrypted value, so it is data. */
@@ -202,12 +199,7 @@ export class DataStack extends StageStack {
       this.externalDatabases[name] = new ExternalDatabase(this, `External${pascal(name)}`, db);
     }
 
-    this.images = new ImageRepositories(this, 'Images', {
-      images: buildableImages(config),
-      namePrefix: `${config.system}-${config.stage}`,
-      pipelineAccount: config.toolingAccount,
-      removalPolicy: keep,
-    });
+    this.admitAssetPublisher(config);
 
     for (const [name, image] of Object.entries(config.images)) {
       if (image.runtime !== 'laravel') continue;
@@ -233,6 +225,38 @@ export class DataStack extends StageStack {
 
     this.admitServices(config, props.serviceSecurityGroups);
     acknowledgeLogRetentionFunction(this);
+  }
+
+  /**
+   * The pipeline's Deploy step (in the tooling account) uploads each image's static files under
+   * the CDN's static paths before the services deploy; it reads the bucket's name from this
+   * stack's `AssetsBucketName` output. Cross-account writes need this bucket policy and the
+   * writer's identity policy; with S3's default BucketOwnerEnforced ownership the objects belong
+   * to this account, so CloudFront's origin access control reads them (S3 user guide,
+   * "Controlling ownership of objects").
+   */
+  private admitAssetPublisher(config: ResolvedConfig): void {
+    const assets = this.buckets.assets;
+    new CfnOutput(this, 'AssetsBucketName', {
+      value: assets.bucketName,
+      description: 'Where the pipeline publishes static assets (/_next/static, /build, ...)',
+    });
+    if (!config.toolingAccount) return;
+    const prefixes = config.cdn.staticPaths.map((p) => p.replace(/^\//, '').replace(/\/?\*$/, ''));
+    if (prefixes.length === 0) return;
+    assets.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'PipelinePublishesStaticAssets',
+        principals: [new iam.AccountPrincipal(config.toolingAccount)],
+        actions: ['s3:PutObject'],
+        resources: prefixes.map((prefix) => assets.arnForObjects(`${prefix}/*`)),
+        conditions: {
+          ArnLike: {
+            'aws:PrincipalArn': `arn:aws:iam::${config.toolingAccount}:role/${pascal(config.system)}-Pipeline-*`,
+          },
+        },
+      }),
+    );
   }
 
   /** Opens each store to exactly the services whose config lists it in `uses`. */

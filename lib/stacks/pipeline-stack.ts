@@ -2,6 +2,7 @@ import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PipelineConfig, ResolvedConfig } from '../../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
+import type { ImageRepositories } from '../constructs/image-repositories';
 
 /** Properties of {@link PipelineStack}. */
 export interface PipelineStackProps extends StackProps {
@@ -11,12 +12,14 @@ export interface PipelineStackProps extends StackProps {
   readonly pipeline: PipelineConfig;
   /** The system's stages, dev, staging, prod. */
   readonly stages: readonly ResolvedConfig[];
+  /** The system's image registry (a {@link RegistryStack} in the same account and region). */
+  readonly registry: ImageRepositories;
 }
 
 /**
  * The delivery pipeline of one system, in the tooling account. Deployed by hand once
- * (`npx cdk deploy Csl-Pipeline`) and again when the pipeline itself changes; the pipeline then
- * deploys the stages.
+ * (`npx cdk deploy Csl-Pipeline`, which deploys its registry stack `Csl-Registry` first) and again
+ * when the pipeline itself changes; the pipeline then deploys the stages. See docs/first-deploy.md.
  */
 export class PipelineStack extends Stack {
   /** The pipeline and its notifications. */
@@ -36,6 +39,7 @@ export class PipelineStack extends Stack {
       system: props.system,
       pipeline: props.pipeline,
       stages: props.stages,
+      registry: props.registry,
     });
   }
 }

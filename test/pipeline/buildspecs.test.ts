@@ -173,6 +173,7 @@ describe('Image build', () => {
   /** A fake Docker daemon: images built or pulled exist; containers answer from $FAKE_STATE. */
   const fakeDocker = `
 case "$1" in
+  login) cat >/dev/null ;;
   run) echo "container-$RANDOM" ;;
   create) echo "created-1" ;;
   port) echo "127.0.0.1:49999" ;;

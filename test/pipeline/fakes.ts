@@ -48,11 +48,7 @@ export interface Fakes {
   /** Every recorded call, in order: `[command, ...args]`. */
   calls(command?: string): string[][];
   /** Runs a command line with `sh -e` (as CodeBuild runs buildspec commands) in `cwd`. */
-  sh(
-    commands: string,
-    env?: Record<string, string>,
-    cwd?: string,
-  ): { status: number; stdout: string; stderr: string };
+  sh(commands: string, env?: Record<string, string>, cwd?: string): { status: number; stdout: string; stderr: string };
 }
 
 /**

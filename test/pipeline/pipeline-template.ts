@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfigs, resolvePipeline, SYSTEMS } from '../../config';
 import { pipelineStackId } from '../../lib/constructs/delivery-pipeline';
 import { PipelineStack } from '../../lib/stacks/pipeline-stack';
+import { RegistryStack, registryStackId } from '../../lib/stacks/registry-stack';
 import { testApp } from '../helpers';
 import type { Fakes } from './fakes';
 
@@ -22,10 +23,14 @@ export interface PipelineAction {
 export function pipelineTemplate(system: string): Template {
   const app = testApp();
   const definition = SYSTEMS.find((s) => s.name === system)!;
+  const pipeline = resolvePipeline(definition);
+  const stages = loadConfigs({ systems: [system] });
+  const registry = new RegistryStack(app, registryStackId(system), { system, pipeline, stages });
   const stack = new PipelineStack(app, pipelineStackId(system), {
     system,
-    pipeline: resolvePipeline(definition),
-    stages: loadConfigs({ systems: [system] }),
+    pipeline,
+    stages,
+    registry: registry.images,
   });
   return Template.fromStack(stack);
 }
@@ -72,7 +77,10 @@ export function actionEnv(t: Template, action: PipelineAction): Record<string, s
   const raw = action.Configuration.EnvironmentVariables;
   const vars = raw ? (JSON.parse(flatten(raw)) as { name: string; value: string }[]) : [];
   const resolve = (value: string) =>
-    value.replace(/#\{([\w.]+)\}/g, (_, name: string) => VARIABLES[name] ?? (name.endsWith('.CommitId') ? 'c0ffee1' : name));
+    value.replace(
+      /#\{([\w.]+)\}/g,
+      (_, name: string) => VARIABLES[name] ?? (name.endsWith('.CommitId') ? 'c0ffee1' : name),
+    );
   return { ...fromProject, ...Object.fromEntries(vars.map((v) => [v.name, resolve(v.value)])) };
 }
 
