@@ -35,7 +35,7 @@ export function buildApp(
       system: system.name,
       pipeline,
       stages: systemStages,
-      registry: registry.images,
+      registry,
     });
   }
   return stages;

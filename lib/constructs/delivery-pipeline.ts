@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as notifications from 'aws-cdk-lib/aws-codestarnotifications';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,7 +16,6 @@ import { pascal } from '../names';
 import { acknowledge, acknowledgeWildcardGrants } from '../nag';
 import { stageId } from '../stages/system-stage';
 import { serviceHost } from '../wiring';
-import type { ImageRepositories } from './image-repositories';
 import { repositoryName } from './image-repositories';
 import { LARAVEL_SCRATCH, NGINX_SCRATCH } from './laravel-service';
 import { NEXTJS_SCRATCH } from './nextjs-service';
@@ -28,8 +28,6 @@ export interface DeliveryPipelineProps {
   readonly pipeline: PipelineConfig;
   /** The system's stages, in order: dev, staging, prod. */
   readonly stages: readonly ResolvedConfig[];
-  /** The system's image registry, in the pipeline's account and region. */
-  readonly registry: ImageRepositories;
 }
 
 /** A buildable image, where its source comes from, and what its tasks assume of it. */
@@ -213,6 +211,19 @@ export class DeliveryPipeline extends Construct {
     const registryHost = `${cfg.account}.dkr.ecr.${cfg.region}.amazonaws.com`;
     const repositoriesOf = (b: ImageBuild) => [b.image, ...(b.nginxSidecar ? [`${b.image}-nginx`] : [])];
     const staticPaths = (s: ResolvedConfig) => s.cdn.staticPaths.join(',');
+    // The registry stack (same account and region) names its repositories, so they are
+    // referenced by ARN: no cross-stack export ties the two stacks' updates together.
+    const repository = (image: string) => {
+      const name = repositoryName(props.system, image);
+      const id = `Registry${pascal(image)}`;
+      return (
+        (this.node.tryFindChild(id) as ecr.IRepository | undefined) ??
+        ecr.Repository.fromRepositoryAttributes(this, id, {
+          repositoryName: name,
+          repositoryArn: `arn:aws:ecr:${cfg.region}:${cfg.account}:repository/${name}`,
+        })
+      );
+    };
 
     // Build: test this repository; build, test, check and push each image once.
     const infraTest = this.project('InfraTest', key, {
@@ -244,8 +255,8 @@ export class DeliveryPipeline extends Construct {
     imageProject.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
     for (const b of builds) {
       for (const image of repositoriesOf(b)) {
-        props.registry.of(image).grantPullPush(imageProject);
-        props.registry.of(image).grant(imageProject, 'ecr:DescribeImages');
+        repository(image).grantPullPush(imageProject);
+        repository(image).grant(imageProject, 'ecr:DescribeImages');
       }
     }
     const staticArtifacts = new Map(
@@ -345,7 +356,7 @@ export class DeliveryPipeline extends Construct {
     });
     for (const b of builds) {
       for (const image of repositoriesOf(b)) {
-        props.registry.of(image).grant(promote, 'ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:PutImage');
+        repository(image).grant(promote, 'ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:PutImage');
       }
     }
     const promotedImages = builds

@@ -2,7 +2,7 @@ import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PipelineConfig, ResolvedConfig } from '../../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
-import type { ImageRepositories } from '../constructs/image-repositories';
+import type { RegistryStack } from './registry-stack';
 
 /** Properties of {@link PipelineStack}. */
 export interface PipelineStackProps extends StackProps {
@@ -12,8 +12,8 @@ export interface PipelineStackProps extends StackProps {
   readonly pipeline: PipelineConfig;
   /** The system's stages, dev, staging, prod. */
   readonly stages: readonly ResolvedConfig[];
-  /** The system's image registry (a {@link RegistryStack} in the same account and region). */
-  readonly registry: ImageRepositories;
+  /** The system's image registry, deployed before the pipeline (same account and region). */
+  readonly registry: RegistryStack;
 }
 
 /**
@@ -39,7 +39,7 @@ export class PipelineStack extends Stack {
       system: props.system,
       pipeline: props.pipeline,
       stages: props.stages,
-      registry: props.registry,
     });
+    this.addDependency(props.registry, 'the first build pushes to its repositories');
   }
 }

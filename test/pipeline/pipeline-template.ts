@@ -30,7 +30,7 @@ export function pipelineTemplate(system: string): Template {
     system,
     pipeline,
     stages,
-    registry: registry.images,
+    registry,
   });
   return Template.fromStack(stack);
 }

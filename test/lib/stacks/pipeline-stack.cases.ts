@@ -1,4 +1,4 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import type { StageFixture } from '../../stage-fixture';
 
 type Action = {
@@ -19,6 +19,7 @@ export function pipelineStackCases(f: StageFixture): void {
       if (typeof value === 'string') return value;
       const obj = value as Record<string, any>;
       if (obj.Ref) return `<${obj.Ref}>`;
+      if (obj['Fn::GetAtt']) return `<${(obj['Fn::GetAtt'] as string[]).join('.')}>`;
       if (obj['Fn::Join']) return (obj['Fn::Join'][1] as unknown[]).map(flatten).join(obj['Fn::Join'][0]);
       return JSON.stringify(value);
     };
@@ -66,28 +67,30 @@ export function pipelineStackCases(f: StageFixture): void {
     const build = stagesOf(t)[1].Actions;
     expect(build.map((a) => a.Name)).toEqual(['TestInfrastructure', 'Image-api', 'Image-certification', 'Image-admin']);
     const api = envOf(build[1]);
-    expect(api).toEqual({
-      REGISTRY: '111111111111.dkr.ecr.eu-west-1.amazonaws.com',
-      REGISTRY_REGION: 'eu-west-1',
-      REPOSITORY: 'csl-dev/api',
-      IMAGE_TAG: '#{CSLCertificationRestAPI.CommitId}',
-      NGINX_SIDECAR: 'true',
-    });
+    expect(api).toEqual(
+      expect.objectContaining({
+        REGISTRY: '777777777777.dkr.ecr.eu-west-1.amazonaws.com',
+        REGISTRY_REGION: 'eu-west-1',
+        REPOSITORY: 'csl/api',
+        IMAGE_TAG: '#{CSLCertificationRestAPI.CommitId}',
+        NGINX_SIDECAR: 'true',
+        PORT: '80',
+        HEALTH_PATH: '/up',
+        APP_USER: 'www-data',
+      }),
+    );
     const projects = Object.values(t.findResources('AWS::CodeBuild::Project'));
     const privileged = projects
       .filter((p) => p.Properties.Environment.PrivilegedMode)
       .map((p) => p.Properties.Description);
-    expect(privileged).toEqual([
-      expect.stringContaining('docker build'),
-      expect.stringContaining('copy the built images'),
-    ]);
+    expect(privileged).toEqual([expect.stringContaining('docker build')]);
     for (const project of projects) {
       expect(project.Properties.ServiceRole).toBeDefined();
       const vars = (project.Properties.Environment.EnvironmentVariables ?? []).map((v: { Name: string }) => v.Name);
       expect(vars.filter((n: string) => /ACCESS_KEY|SECRET/.test(n))).toEqual([]);
     }
     const buildspec = JSON.stringify(projects.map((p) => p.Properties.Source.BuildSpec));
-    expect(buildspec).toContain('docker build --target test');
+    expect(buildspec).toContain('scripts/pipeline/build-image.sh');
     expect(buildspec).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
   });
 
@@ -101,7 +104,11 @@ export function pipelineStackCases(f: StageFixture): void {
       const deploy = stagesOf(t)
         .find((s) => s.Name === stage)!
         .Actions.find((a) => a.Name === 'Deploy')!;
-      expect(envOf(deploy)).toEqual({ STAGE_ID: id, IMAGE_TAGS: 'web=#{Shipmentapp.CommitId}' });
+      expect(envOf(deploy)).toEqual({
+        STAGE_ID: id,
+        IMAGE_TAGS: 'web=#{Shipmentapp.CommitId}',
+        STATIC_PATHS: '/build/*,/static/*',
+      });
     }
   });
 
@@ -119,7 +126,7 @@ export function pipelineStackCases(f: StageFixture): void {
       expect.objectContaining({ SYSTEM: 'csl', STAGE: 'prod' }),
     );
     expect(envOf(prod.find((a) => a.Name === 'Promote')!)).toEqual(
-      expect.objectContaining({ FROM_PREFIX: 'csl-staging', TO_PREFIX: 'csl-prod', SIDECARS: 'api-nginx' }),
+      expect.objectContaining({ STAGE: 'prod', IMAGES: expect.stringContaining('csl/api-nginx=') }),
     );
     const staging = stagesOf(t)
       .find((s) => s.Name === 'Staging')!
@@ -160,20 +167,16 @@ export function pipelineStackCases(f: StageFixture): void {
     ]);
   });
 
-  test('the stage repositories let the pipeline account push and promote', () => {
+  test('stages pull from the tooling registry; no stage holds repositories; the assets bucket admits the pipeline', () => {
     const data = f.template('Csl-Staging', 'data');
-    data.hasResourceProperties('AWS::ECR::Repository', {
-      RepositoryName: 'csl-staging/api',
-      RepositoryPolicyText: Match.objectLike({
-        Statement: [
-          Match.objectLike({
-            Sid: 'PipelinePushAndPromote',
-            Principal: { AWS: 'arn:aws:iam::777777777777:root' },
-            Action: Match.arrayWith(['ecr:BatchGetImage', 'ecr:PutImage']),
-          }),
-        ],
-      }),
-    });
+    expect(Object.keys(data.findResources('AWS::ECR::Repository'))).toEqual([]);
+    data.hasOutput('AssetsBucketName', {});
+    const policies = JSON.stringify(data.findResources('AWS::S3::BucketPolicy'));
+    expect(policies).toContain('PipelinePublishesStaticAssets');
+    expect(policies).toContain('arn:aws:iam::777777777777:role/Csl-Pipeline-*');
+    const app = JSON.stringify(f.template('Csl-Staging', 'app').findResources('AWS::ECS::TaskDefinition'));
+    expect(app).toContain('777777777777.dkr.ecr.eu-west-1.');
+    expect(app).toContain('/csl/api:');
   });
 
   test('cdk deploy may assume only the stage accounts’ bootstrap roles', () => {
