@@ -90,7 +90,13 @@ export class AppBuckets extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.logs,
       serverAccessLogsPrefix: 'assets/',
-      lifecycleRules: [{ id: 'ExpireOldVersions', noncurrentVersionExpiration: Duration.days(30) }],
+      lifecycleRules: [
+        { id: 'ExpireOldVersions', noncurrentVersionExpiration: Duration.days(30) },
+        // Every deploy re-uploads the static files of the images it runs (never deletes), which
+        // restarts their age; files of builds no longer deployed expire a year after their last
+        // upload. A stage not deployed for a year must be redeployed (docs/first-deploy.md).
+        { id: 'ExpireStaticFilesNotRepublished', expiration: Duration.days(365) },
+      ],
     });
     // CloudFront reads assets through origin access control. The grant names this account's
     // distributions rather than one distribution, whose stack (in us-east-1) depends on this one.

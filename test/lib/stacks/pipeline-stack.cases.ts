@@ -174,9 +174,16 @@ export function pipelineStackCases(f: StageFixture): void {
     const policies = JSON.stringify(data.findResources('AWS::S3::BucketPolicy'));
     expect(policies).toContain('PipelinePublishesStaticAssets');
     expect(policies).toContain('arn:aws:iam::777777777777:role/Csl-Pipeline-*');
+    // Deploys never delete; files of builds no longer deployed expire a year after their last upload.
+    expect(JSON.stringify(data.findResources('AWS::S3::Bucket'))).toContain('ExpireStaticFilesNotRepublished');
     const app = JSON.stringify(f.template('Csl-Staging', 'app').findResources('AWS::ECS::TaskDefinition'));
     expect(app).toContain('777777777777.dkr.ecr.eu-west-1.');
     expect(app).toContain('/csl/api:');
+  });
+
+  test('a stage synthesized without an image tag carries the rule that refuses its deploy', () => {
+    const rules = f.template('Csl-Dev', 'app').toJSON().Rules ?? {};
+    expect(JSON.stringify(rules)).toContain('-c imageTag=');
   });
 
   test('cdk deploy may assume only the stage accounts’ bootstrap roles', () => {
