@@ -76,6 +76,7 @@ export function checkConfig(systems: readonly SystemDefinition[] = SYSTEMS): Fin
         );
       }
       for (const [name, db] of Object.entries(config.externalDatabases)) {
+        if (!('secretName' in db.credentials)) continue;
         note(
           `${at}.externalDatabases.${name}: create the secret '${db.credentials.secretName}' in ${config.account} before the first deploy`,
         );

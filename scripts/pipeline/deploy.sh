@@ -12,8 +12,12 @@ mapfile -t args < <(image_tag_args "$tags")
 outputs="$(mktemp -d)/outputs.json"
 
 npx cdk deploy "$stage/Data" --require-approval never --progress events --outputs-file "$outputs" "${args[@]}"
-bucket=$(node -e 'const o = require(process.argv[1])[process.argv[2]] ?? {}; process.stdout.write(o.AssetsBucketName ?? "")' \
-  "$outputs" "$stage-Data")
+bucket=$(node -e '
+  const fs = require("fs");
+  const [file, stack] = process.argv.slice(1);
+  const outputs = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+  process.stdout.write((outputs[stack] ?? {}).AssetsBucketName ?? "");
+' "$outputs" "$stage-Data")
 [ -n "$bucket" ] || die "the $stage/Data stack has no AssetsBucketName output"
 for dir in "$@"; do
   "$(dirname "$0")/publish-assets.sh" "$bucket" "$paths" "$dir"

@@ -240,3 +240,28 @@ esac`;
     expect(docker.filter((c) => c[1] === 'pull').length).toBeGreaterThan(0);
   });
 });
+
+describe('Smoke', () => {
+  test('requests each public host’s health path and fails when one does not answer', () => {
+    const action = actionOf(csl, 'Prod', 'Smoke');
+    const ok = makeFakes();
+    expect(runAction(ok, csl, action).status).toBe(0);
+    expect(ok.calls('curl').map((c) => c[c.length - 1])).toEqual([
+      'https://api.cfpcsl.com/up',
+      'https://certification.cfpcsl.com/',
+      'https://admin.cfpcsl.com/',
+    ]);
+    const down = makeFakes({ curl: 'case "$*" in *certification*) exit 22 ;; esac' });
+    expect(runAction(down, csl, action).status).not.toBe(0);
+  });
+});
+
+describe('Deploy without the assets bucket output', () => {
+  test('stops before deploying the services, naming the missing output', () => {
+    const fakes = makeFakes({ aws: FAKE_AWS });
+    const run = runAction(fakes, shipment, actionOf(shipment, 'Dev', 'Deploy'));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('AssetsBucketName');
+    expect(fakes.calls('cdk').filter((c) => c.includes('Shipment-Dev/*'))).toEqual([]);
+  });
+});
