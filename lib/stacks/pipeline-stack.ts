@@ -40,6 +40,6 @@ export class PipelineStack extends Stack {
       pipeline: props.pipeline,
       stages: props.stages,
     });
-    this.addDependency(props.registry, 'the first build pushes to its repositories');
+    this.addStackDependency(props.registry, 'the first build pushes to its repositories');
   }
 }
