@@ -46,7 +46,7 @@ export const TIERS: Record<StageName, Tier> = {
     },
     buckets: { noncurrentVersionDays: 7, accessLogRetentionDays: 30 },
     scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000, messagesPerWorker: 100 },
-    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: true, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 90,
       ecsMemoryPercent: 90,
@@ -115,7 +115,7 @@ export const TIERS: Record<StageName, Tier> = {
     },
     buckets: { noncurrentVersionDays: 30, accessLogRetentionDays: 90 },
     scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000, messagesPerWorker: 100 },
-    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: false, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 85,
       ecsMemoryPercent: 85,
@@ -184,7 +184,7 @@ export const TIERS: Record<StageName, Tier> = {
     },
     buckets: { noncurrentVersionDays: 90, accessLogRetentionDays: 365 },
     scaling: { cpuTargetPercent: 60, requestsPerTarget: 500, messagesPerWorker: 50 },
-    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: false, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 80,
       ecsMemoryPercent: 80,
