@@ -28,7 +28,11 @@ const MYSQL_VERSION = '8.0.44';
 const POSTGRES_VERSION = '15.15';
 const RABBITMQ_VERSION = '3.13';
 
-/** The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data. */
+/**
+ * The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data.
+ * `cdn.cutover` is on only in dev: staging and prod take their DNS names after the data copy
+ * (docs/migration-guide.md, "Cutting DNS over").
+ */
 export const TIERS: Record<StageName, Tier> = {
   dev: {
     removal: { policy: 'destroy', deletionProtection: false },

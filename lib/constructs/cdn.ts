@@ -82,7 +82,8 @@ const INSPECTION_WINDOWS: readonly [number, string][] = [
  * balancer through a VPC origin (so nothing reaches the load balancer around CloudFront),
  * uncached, with the viewer's Host header so the load balancer can route by host; static paths
  * come from the assets bucket through origin access control, cached; standard logs; a WAF web
- * ACL with AWS managed rule groups and a per-IP rate limit; alias records for every host.
+ * ACL with AWS managed rule groups, body-size limits per path and a per-IP rate limit; alias
+ * records for every host once the stage is cut over.
  */
 export class Cdn extends Construct {
   /** The distribution. */

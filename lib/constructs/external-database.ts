@@ -128,10 +128,12 @@ export class ExternalDatabasePath extends Construct {
     if (route.kind === 'vpn') {
       // A static route on the VPN connection, propagated by the virtual private gateway into
       // the private subnets' route tables (Site-to-Site VPN user guide, "Route tables and VPN route priority").
-      props.vpc.enableVpnGateway({
-        type: 'ipsec.1',
-        vpnRoutePropagation: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
-      });
+      // One virtual private gateway per VPC: a second VPN-routed database reuses it.
+      if (!props.vpc.vpnGatewayId)
+        props.vpc.enableVpnGateway({
+          type: 'ipsec.1',
+          vpnRoutePropagation: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+        });
       props.vpc.addVpnConnection(`${this.node.id}Vpn`, {
         ip: route.customerGatewayIp,
         asn: route.customerGatewayAsn ?? 65000,
