@@ -64,6 +64,12 @@ const cidr = (minPrefix: number, maxPrefix: number) =>
 
 const positiveInt = z.number().int().positive();
 
+/**
+ * The most of a request body WAF inspects behind CloudFront: 16 KB by default, up to 64 KB
+ * through the web ACL's AssociationConfig (CloudFormation `RequestBodyAssociatedResourceTypeConfig`).
+ */
+export const WAF_MAX_BODY_INSPECTION_BYTES = 65_536;
+
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -147,6 +153,17 @@ const redisSchema = z.strictObject({
 });
 
 const rabbitmqSchema = z.strictObject({
+  /**
+   * The broker's name: unique per account and region, shown in the console and the metrics'
+   * `Broker` dimension. Changing it replaces the broker (a new, empty one), so a deployed stage
+   * pins the name it was created with.
+   *
+   * @default - `<system>-<stage>`
+   */
+  brokerName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,50}$/, 'must be 1-50 letters, digits, - or _ (Amazon MQ broker name)')
+    .optional(),
   /** Full engine version, e.g. `3.13`. */
   engineVersion: z.string().regex(/^3\.\d+(\.\d+)?$/, "must be a RabbitMQ 3 version such as '3.13'"),
   instanceType: z
@@ -164,8 +181,56 @@ const bucketsSchema = z.strictObject({
   accessLogRetentionDays: positiveInt,
 });
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ipv4 = z.string().regex(IPV4, "must be an IPv4 address such as '10.200.0.10'");
+
+/** How packets from the VPC's private subnets reach an external database's range. */
+const externalRouteSchema = z.discriminatedUnion(
+  'kind',
+  [
+    /** A transit gateway shared with this account (RAM share accepted): attach the VPC, route the range to it. */
+    z.strictObject({
+      kind: z.literal('transit-gateway'),
+      transitGatewayId: z
+        .string()
+        .regex(/^tgw-[0-9a-f]{8,17}$/, "must be a transit gateway id such as 'tgw-0123456789abcdef0'"),
+    }),
+    /** An accepted VPC peering connection to the database's VPC: route the range over it. */
+    z.strictObject({
+      kind: z.literal('peering'),
+      peeringConnectionId: z
+        .string()
+        .regex(/^pcx-[0-9a-f]{8,17}$/, "must be a peering connection id such as 'pcx-0123456789abcdef0'"),
+    }),
+    /** A site-to-site VPN to the database's network: a virtual private gateway, a static route to the range. */
+    z.strictObject({
+      kind: z.literal('vpn'),
+      /** Public IP of the customer gateway (the on-premises VPN device). */
+      customerGatewayIp: ipv4,
+      /** BGP ASN of the customer gateway. @default 65000 */
+      customerGatewayAsn: z.number().int().min(1).max(4294967294).optional(),
+    }),
+  ],
+  { error: "give route: { kind: 'transit-gateway' | 'peering' | 'vpn', ... }" },
+);
+
+/** How tasks in the VPC resolve an external database's host name. */
+const externalDnsSchema = z.discriminatedUnion(
+  'kind',
+  [
+    /** A private hosted zone named exactly like the host, with an A record to this address. */
+    z.strictObject({ kind: z.literal('private-zone'), address: ipv4 }),
+    /** A Route 53 Resolver outbound endpoint that forwards queries for the host to these DNS servers. */
+    z.strictObject({ kind: z.literal('resolver'), targetIps: z.array(ipv4).min(1).max(6) }),
+    /** The host is in public DNS (it may still resolve to a private address). */
+    z.strictObject({ kind: z.literal('public') }),
+  ],
+  { error: "give dns: { kind: 'private-zone', address } | { kind: 'resolver', targetIps } | { kind: 'public' }" },
+);
+
 const externalDatabaseSchema = z.strictObject({
   engine: z.enum(['mysql', 'postgres']),
+  /** Host name or IPv4 address the services connect to. */
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
   database: z.string().min(1),
@@ -173,6 +238,14 @@ const externalDatabaseSchema = z.strictObject({
   cidr: cidr(8, 32),
   /** Existing secret with `username` and `password` keys of a read-only user. */
   credentials: secretRefSchema,
+  /** How the VPC reaches `cidr`; an egress rule alone routes nothing. */
+  route: externalRouteSchema,
+  /**
+   * How the VPC resolves `host`; required unless `host` is an IPv4 address.
+   *
+   * @default - none: only valid when `host` is an address
+   */
+  dns: externalDnsSchema.optional(),
   /** Laravel variable prefix, e.g. `DOLIBARR_DB` gives `DOLIBARR_DB_HOST`, ... */
   envPrefix: z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be upper case, e.g. 'DOLIBARR_DB'"),
   password: z
@@ -254,6 +327,35 @@ const cdnSchema = z.strictObject({
   staticPaths: z.array(z.string().regex(/^\/[\w\-./*]*$/, "must be a path pattern such as '/build/*'")),
   /** Requests per five minutes from one IP before the web ACL blocks it. */
   rateLimitPerIp: z.number().int().min(10).max(2_000_000_000),
+  /**
+   * Whether the stage's host names point at CloudFront (the edge stack owns their A/AAAA
+   * records). Off until the data is copied; turning it on moves the traffic (docs/migration-guide.md).
+   */
+  cutover: z.boolean(),
+  /**
+   * Largest request body (bytes) the web ACL lets through on paths without their own limit.
+   * WAF sees at most 64 KB of a CloudFront request body, so larger limits are per path.
+   */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(WAF_MAX_BODY_INSPECTION_BYTES, {
+      error: `WAF inspects at most ${WAF_MAX_BODY_INSPECTION_BYTES} bytes of a CloudFront request body; give larger limits per path in bodyLimits`,
+    }),
+  /**
+   * Body limits of paths that take larger bodies (uploads): requests under `pathPrefix` may
+   * carry up to `maxBodyBytes`. A limit above 64 KB exempts the path from the edge's size check
+   * (WAF cannot measure past 64 KB); the application's own limit applies there.
+   */
+  bodyLimits: z
+    .array(
+      z.strictObject({
+        pathPrefix: z.string().regex(/^\/[\w\-./]*$/, "must be a path prefix such as '/api/uploads'"),
+        maxBodyBytes: positiveInt,
+      }),
+    )
+    .max(10, 'at most 10 per-path body limits (each is a web ACL rule)'),
 });
 
 const monitoringSchema = z.strictObject({
@@ -288,7 +390,10 @@ const backupSchema = z.strictObject({
   crossRegionCopy: z
     .strictObject({
       region: z.string().regex(REGION, "must be a region such as 'eu-central-1'"),
-      /** An existing vault in that region (see README). */
+      /**
+       * The vault the stage's DR stack creates in that region (own key, deletion blocked, locked
+       * for the retention); the name is what a restore runbook uses.
+       */
       vaultName: z.string().regex(/^[a-zA-Z0-9\-_]{2,50}$/, 'must be a backup vault name'),
     })
     .optional(),
@@ -491,6 +596,92 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
   }
 
   checkServices(c, issue);
+  checkEdge(c, issue);
+  checkExternalDatabases(c, issue);
+}
+
+type Issue = (path: (string | number)[], message: string) => void;
+
+function checkEdge(c: ResolvedConfig, issue: Issue): void {
+  const seen = new Set<string>();
+  c.cdn.bodyLimits.forEach((limit, i) => {
+    if (seen.has(limit.pathPrefix)) {
+      issue(
+        ['cdn', 'bodyLimits', i, 'pathPrefix'],
+        `'${limit.pathPrefix}' is listed twice; give each prefix one limit`,
+      );
+    }
+    seen.add(limit.pathPrefix);
+  });
+}
+
+/** The first and last address of an IPv4 block, as numbers. */
+function cidrRange(block: string): [number, number] {
+  const [address, prefix] = block.split('/');
+  const start = address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return [start, start + 2 ** (32 - Number(prefix)) - 1];
+}
+
+/** Whether an IPv4 address lies in a block. */
+export function cidrContains(block: string, ip: string): boolean {
+  const [start, end] = cidrRange(block);
+  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return n >= start && n <= end;
+}
+
+const IPV4_LITERAL = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * An external database must be reachable and resolvable from the VPC: its range outside the
+ * VPC's (else the route would shadow the VPC), the host an address in that range or a name the
+ * `dns` setting resolves, and every address config gives (zone record, resolver targets) inside
+ * the routed range, since nothing else is routed.
+ */
+function checkExternalDatabases(c: ResolvedConfig, issue: Issue): void {
+  for (const [name, db] of Object.entries(c.externalDatabases)) {
+    const path = ['externalDatabases', name];
+    if (cidrProblem(db.cidr) !== undefined) continue;
+    const [vpcStart, vpcEnd] = cidrRange(c.network.cidr);
+    const [start, end] = cidrRange(db.cidr);
+    if (start <= vpcEnd && vpcStart <= end) {
+      issue(
+        [...path, 'cidr'],
+        `${db.cidr} overlaps the VPC's ${c.network.cidr}; the database must lie outside the VPC`,
+      );
+    }
+    const isAddress = IPV4_LITERAL.test(db.host);
+    if (isAddress) {
+      if (!cidrContains(db.cidr, db.host)) {
+        issue(
+          [...path, 'host'],
+          `${db.host} is outside cidr ${db.cidr}, the only range routed to it (fix host or cidr)`,
+        );
+      }
+      if (db.dns) issue([...path, 'dns'], `host is an address; remove dns (there is no name to resolve)`);
+      continue;
+    }
+    if (!db.dns) {
+      issue(
+        [...path, 'dns'],
+        `nothing in the VPC resolves '${db.host}' (set dns: { kind: 'private-zone', address } or { kind: 'resolver', targetIps }, or give the address as host)`,
+      );
+      continue;
+    }
+    const addresses =
+      db.dns.kind === 'private-zone'
+        ? [[['dns', 'address'], db.dns.address] as const]
+        : db.dns.kind === 'resolver'
+          ? db.dns.targetIps.map((ip, i) => [['dns', 'targetIps', i], ip] as const)
+          : [];
+    for (const [where, ip] of addresses) {
+      if (!cidrContains(db.cidr, ip)) {
+        issue(
+          [...path, ...where],
+          `${ip} is outside cidr ${db.cidr}, the only range routed from the VPC (fix it or widen cidr)`,
+        );
+      }
+    }
+  }
 }
 
 function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], message: string) => void): void {

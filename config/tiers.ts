@@ -28,7 +28,11 @@ const MYSQL_VERSION = '8.0.44';
 const POSTGRES_VERSION = '15.15';
 const RABBITMQ_VERSION = '3.13';
 
-/** The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data. */
+/**
+ * The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data.
+ * `cdn.cutover` is on only in dev: staging and prod take their DNS names after the data copy
+ * (docs/migration-guide.md, "Cutting DNS over").
+ */
 export const TIERS: Record<StageName, Tier> = {
   dev: {
     removal: { policy: 'destroy', deletionProtection: false },
@@ -45,7 +49,7 @@ export const TIERS: Record<StageName, Tier> = {
     },
     buckets: { noncurrentVersionDays: 7, accessLogRetentionDays: 30 },
     scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000, messagesPerWorker: 100 },
-    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: true, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 90,
       ecsMemoryPercent: 90,
@@ -113,7 +117,7 @@ export const TIERS: Record<StageName, Tier> = {
     },
     buckets: { noncurrentVersionDays: 30, accessLogRetentionDays: 90 },
     scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000, messagesPerWorker: 100 },
-    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: false, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 85,
       ecsMemoryPercent: 85,
@@ -181,7 +185,7 @@ export const TIERS: Record<StageName, Tier> = {
     },
     buckets: { noncurrentVersionDays: 90, accessLogRetentionDays: 365 },
     scaling: { cpuTargetPercent: 60, requestsPerTarget: 500, messagesPerWorker: 50 },
-    cdn: { staticPaths: [], rateLimitPerIp: 2000 },
+    cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: false, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 80,
       ecsMemoryPercent: 80,

@@ -71,6 +71,8 @@ export const csl: SystemDefinition = {
       hostedZoneId: 'Z0000000000CSLDEV',
       alertEmails: ['csl-dev-alerts@example.com'],
       network: { cidr: '10.10.0.0/16' },
+      // The name the deployed broker was created with; a new name would replace it.
+      rabbitmq: { brokerName: 'CslDevData-Rabbitmq-5CAF76AA' },
     },
     staging: {
       account: '222222222222',
@@ -80,6 +82,7 @@ export const csl: SystemDefinition = {
       hostedZoneId: 'Z0000000000CSLSTAGING',
       alertEmails: ['csl-staging-alerts@example.com'],
       network: { cidr: '10.11.0.0/16' },
+      rabbitmq: { brokerName: 'CslStagingData-Rabbitmq-5F792842' },
     },
     prod: {
       account: '333333333333',
@@ -87,10 +90,12 @@ export const csl: SystemDefinition = {
       availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
       domainName: 'cfpcsl.com',
       hostedZoneId: 'Z0000000000CSLPROD',
-      // Disaster recovery: every backup is copied to Frankfurt.
-      backup: { crossRegionCopy: { region: 'eu-central-1', vaultName: 'csl-prod-dr' } },
+      // Disaster recovery: every backup is copied to a vault the Csl-Prod/Dr stack creates in
+      // Frankfurt. 'csl-prod-dr' was made by hand; its copies expire on their own (migration guide).
+      backup: { crossRegionCopy: { region: 'eu-central-1', vaultName: 'csl-prod-disaster-recovery' } },
       alertEmails: ['csl-oncall@example.com'],
       network: { cidr: '10.12.0.0/16' },
+      rabbitmq: { brokerName: 'CslProdData-Rabbitmq-E65B6A16' },
     },
   },
 };

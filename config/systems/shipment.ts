@@ -1,21 +1,36 @@
 import type { SystemDefinition } from '../loader';
+import type { ExternalDatabaseConfig } from '../schema';
 
 const laravel = ['mysql', 'redis', 'uploads', 'dolibarr'];
 /** The seed's Redis cluster carries cache and queues. */
 const queues = { QUEUE_CONNECTION: 'redis', CACHE_STORE: 'redis', SESSION_DRIVER: 'redis' };
 
-/** The read-only Dolibarr ERP database of one stage; the secret holds `username` and `password`. */
-function dolibarr(stage: string, cidr: string) {
+/**
+ * The read-only Dolibarr ERP database of one stage; the secret holds `username` and `password`.
+ * `route` says how the VPC reaches the ERP network and `dns` how it resolves
+ * `dolibarr-db.internal` (see docs/edge-and-network.md). The ids and addresses are placeholders
+ * that synthesize offline: put in the real transit gateway, VPN peer and DNS servers.
+ */
+function dolibarr(
+  stage: string,
+  cidr: string,
+  route: ExternalDatabaseConfig['route'],
+  dns: NonNullable<ExternalDatabaseConfig['dns']>,
+): ExternalDatabaseConfig {
   return {
     engine: 'mysql',
     host: 'dolibarr-db.internal',
     port: 3306,
     database: 'dolibarr',
     cidr,
+    route,
+    dns,
     credentials: { secretName: `shipment/${stage}/dolibarr-readonly` },
     envPrefix: 'DOLIBARR_DB',
-  } as const;
+  };
 }
+/** The ERP network's transit gateway, shared with the stage accounts through RAM. */
+const erpTransitGateway = { kind: 'transit-gateway', transitGatewayId: 'tgw-00000000000000d01' } as const;
 
 /**
  * ShipmentApp (`../shared/seeds/001_*.txt`): N Nginx + PHP-FPM 8.1 Laravel web servers, MySQL
@@ -64,7 +79,15 @@ export const shipment: SystemDefinition = {
       hostedZoneId: 'Z0000000000SHIPDEV',
       alertEmails: ['shipment-dev-alerts@example.com'],
       network: { cidr: '10.20.0.0/16' },
-      externalDatabases: { dolibarr: dolibarr('dev', '10.200.0.0/24') },
+      // Dev reaches a test copy of the ERP over a site-to-site VPN; the zone answers for the host.
+      externalDatabases: {
+        dolibarr: dolibarr(
+          'dev',
+          '10.200.0.0/24',
+          { kind: 'vpn', customerGatewayIp: '198.51.100.10' },
+          { kind: 'private-zone', address: '10.200.0.10' },
+        ),
+      },
     },
     staging: {
       account: '555555555555',
@@ -74,7 +97,13 @@ export const shipment: SystemDefinition = {
       hostedZoneId: 'Z0000000000SHIPSTAGING',
       alertEmails: ['shipment-staging-alerts@example.com'],
       network: { cidr: '10.21.0.0/16' },
-      externalDatabases: { dolibarr: dolibarr('staging', '10.200.1.0/24') },
+      // The ERP's own DNS servers answer for dolibarr-db.internal.
+      externalDatabases: {
+        dolibarr: dolibarr('staging', '10.200.1.0/24', erpTransitGateway, {
+          kind: 'resolver',
+          targetIps: ['10.200.1.2', '10.200.1.3'],
+        }),
+      },
       redis: { shards: 2 },
     },
     prod: {
@@ -85,7 +114,12 @@ export const shipment: SystemDefinition = {
       hostedZoneId: 'Z0000000000SHIPPROD',
       alertEmails: ['shipment-oncall@example.com'],
       network: { cidr: '10.22.0.0/16' },
-      externalDatabases: { dolibarr: dolibarr('prod', '10.200.2.0/24') },
+      externalDatabases: {
+        dolibarr: dolibarr('prod', '10.200.2.0/24', erpTransitGateway, {
+          kind: 'resolver',
+          targetIps: ['10.200.2.2', '10.200.2.3'],
+        }),
+      },
       redis: { shards: 3 },
     },
   },

@@ -85,6 +85,13 @@ export class AppBuckets extends Construct {
 
     this.assets = new s3.Bucket(this, 'Assets', {
       ...common,
+      // The bucket policy (TLS only, and read for this stage's distribution alone) belongs to
+      // {@link AssetsBucketPolicy} in the origin-access stack: the distribution is created after
+      // this stack, in us-east-1, so a policy here could not name it without a cycle. Emptying on
+      // delete would need a statement in that policy too; dev empties the bucket by hand instead.
+      enforceSSL: false,
+      minimumTLSVersion: undefined,
+      autoDeleteObjects: false,
       // CloudFront reads through OAC; SSE-S3 needs no key policy for the distribution.
       encryption: s3.BucketEncryption.S3_MANAGED,
       versioned: true,
@@ -98,19 +105,66 @@ export class AppBuckets extends Construct {
         { id: 'ExpireStaticFilesNotRepublished', expiration: Duration.days(365) },
       ],
     });
-    // CloudFront reads assets through origin access control. The grant names this account's
-    // distributions rather than one distribution, whose stack (in us-east-1) depends on this one.
-    this.assets.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudFrontOriginAccessControl',
-        principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
-        actions: ['s3:GetObject'],
-        resources: [this.assets.arnForObjects('*')],
-        conditions: {
-          StringEquals: { 'AWS:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'AWS:SourceArn': `arn:${Aws.PARTITION}:cloudfront::${Aws.ACCOUNT_ID}:distribution/*` },
-        },
-      }),
+    acknowledge(
+      this.assets,
+      'AwsSolutions-S10',
+      "The TLS-only statements are in the assets bucket's policy, which the stage's origin-access stack owns (AssetsBucketPolicy).",
     );
+  }
+}
+
+/** Properties of {@link AssetsBucketPolicy}. */
+export interface AssetsBucketPolicyProps {
+  /** The static-assets bucket. */
+  readonly bucket: s3.IBucket;
+  /** The ARN of the one distribution that may read it. */
+  readonly distributionArn: string;
+}
+
+/**
+ * The whole policy of the static-assets bucket: requests without TLS 1.2 are refused, and
+ * CloudFront reads objects through origin access control for exactly one distribution
+ * (`AWS:SourceArn`, as the CloudFront developer guide's OAC policy does). It lives in a stack of
+ * the stage's region deployed after the edge stack: S3 keeps one policy per bucket, so nothing
+ * else may write one for this bucket.
+ */
+export class AssetsBucketPolicy extends Construct {
+  /** The policy. */
+  public readonly policy: s3.CfnBucketPolicy;
+
+  constructor(scope: Construct, id: string, props: AssetsBucketPolicyProps) {
+    super(scope, id);
+    const everything = [props.bucket.bucketArn, props.bucket.arnForObjects('*')];
+    const document = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:*'],
+          resources: everything,
+          conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:*'],
+          resources: everything,
+          conditions: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'CloudFrontOriginAccessControl',
+          principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
+          actions: ['s3:GetObject'],
+          resources: [props.bucket.arnForObjects('*')],
+          conditions: {
+            StringEquals: { 'AWS:SourceAccount': Aws.ACCOUNT_ID, 'AWS:SourceArn': props.distributionArn },
+          },
+        }),
+      ],
+    });
+    this.policy = new s3.CfnBucketPolicy(this, 'Resource', {
+      bucket: props.bucket.bucketName,
+      policyDocument: document,
+    });
   }
 }

@@ -1,10 +1,11 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
+import { acknowledge, nagResource } from '../nag';
 
 /** Properties of {@link DatabaseBackups}. */
 export interface DatabaseBackupsProps {
@@ -19,7 +20,12 @@ export interface DatabaseBackupsProps {
    *
    * @default - no copy
    */
-  readonly copyTo?: { readonly region: string; readonly vaultName: string };
+  readonly copyTo?: {
+    readonly region: string;
+    readonly vaultName: string;
+    /** Alias of the destination vault's key, which the copying role must be able to use. */
+    readonly keyAlias: string;
+  };
   /**
    * What happens to the vault when it leaves the stack (a vault with backups is never deleted).
    *
@@ -78,6 +84,38 @@ export class DatabaseBackups extends Construct {
     const selection = this.plan.addSelection('Databases', {
       resources: props.databases.map((db) => backup.BackupResource.fromRdsDatabaseInstance(db)),
     });
+    if (props.copyTo) {
+      // The copy is encrypted with the DR vault's own key. Granted by alias (`kms:ResourceAliases`)
+      // because the key's id lives in another region's stack; AWS KMS developer guide, "Use aliases
+      // to control access to KMS keys".
+      const keys = `arn:${stack.partition}:kms:${props.copyTo.region}:${stack.account}:key/*`;
+      selection.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'kms:DescribeKey',
+            'kms:Encrypt',
+            'kms:Decrypt',
+            'kms:ReEncrypt*',
+            'kms:GenerateDataKey*',
+            'kms:CreateGrant',
+          ],
+          resources: [keys],
+          conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': props.copyTo.keyAlias } },
+        }),
+      );
+      acknowledge(
+        selection,
+        `AwsSolutions-IAM5[Resource::${nagResource(stack, keys)}]`,
+        'Limited to the one key carrying the DR alias (kms:ResourceAliases); its id is not known in this region.',
+      );
+      for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
+        acknowledge(
+          selection,
+          `AwsSolutions-IAM5[Action::${action}]`,
+          'The key operations an encrypted cross-region copy needs (ReEncryptFrom/To, GenerateDataKey(WithoutPlaintext)), on the DR key only.',
+        );
+      }
+    }
     acknowledge(
       selection,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',

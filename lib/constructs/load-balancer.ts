@@ -1,17 +1,17 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
 
 /** Properties of {@link LoadBalancer}. */
 export interface LoadBalancerProps {
   /** The VPC; the load balancer sits in its private subnets. */
   readonly vpc: ec2.IVpc;
-  /** The VPC's range: CloudFront's VPC-origin interfaces live in it. */
-  readonly vpcCidr: string;
   /** Every host the load balancer routes; the certificate covers them all. */
   readonly hosts: string[];
   /** Zone the certificate is validated in. */
@@ -24,6 +24,57 @@ export interface LoadBalancerProps {
    * @default true
    */
   readonly deletionProtection?: boolean;
+}
+
+/** The AWS-managed prefix list of CloudFront's origin-facing addresses. */
+export const CLOUDFRONT_ORIGIN_FACING = 'com.amazonaws.global.cloudfront.origin-facing';
+
+/**
+ * The id of {@link CLOUDFRONT_ORIGIN_FACING} in this stack's region, looked up when the stack
+ * deploys (the id differs per region, and synth makes no lookups).
+ *
+ * Why the prefix list and not the VPC range or `CloudFront-VPCOrigins-Service-SG`: the VPC range
+ * admits every task and instance in the VPC, past CloudFront and its WAF. The service security
+ * group is created by CloudFront in the VPC when the first VPC origin is, which happens in the
+ * edge stack after this one deploys, so no rule here can name it. CloudFront's VPC-origin
+ * guide recommends the origin-facing prefix list until that group exists. The list weighs 55
+ * rules against a security group's default quota of 60 (Amazon VPC user guide, "AWS-managed
+ * prefix lists"), so only 443 takes it: CloudFront reaches the origin over HTTPS only.
+ */
+function cloudFrontOriginFacing(scope: Construct): string {
+  const lookup = new cr.AwsCustomResource(scope, 'CloudFrontPrefixList', {
+    onUpdate: {
+      service: 'EC2',
+      action: 'describeManagedPrefixLists',
+      parameters: { Filters: [{ Name: 'prefix-list-name', Values: [CLOUDFRONT_ORIGIN_FACING] }] },
+      physicalResourceId: cr.PhysicalResourceId.of(CLOUDFRONT_ORIGIN_FACING),
+      outputPaths: ['PrefixLists.0.PrefixListId'],
+    },
+    policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
+    installLatestAwsSdk: false,
+  });
+  acknowledge(
+    lookup,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ec2:DescribeManagedPrefixLists has no resource-level permissions; the lookup only reads.',
+  );
+  // The provider function aws-cdk-lib adds once per stack for AwsCustomResource.
+  const provider = Stack.of(scope).node.tryFindChild(
+    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+  );
+  if (provider) {
+    acknowledge(
+      provider,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "aws-cdk-lib's AwsCustomResource provider: the AWS-maintained basic execution policy only lets it write its own logs.",
+    );
+    acknowledge(
+      provider,
+      'AwsSolutions-L1',
+      "aws-cdk-lib pins the AwsCustomResource provider's runtime; it runs one read-only SDK call.",
+    );
+  }
+  return lookup.getResponseField('PrefixLists.0.PrefixListId');
 }
 
 /** The port of the test listener CodeDeploy sends green's test traffic to. */
@@ -54,8 +105,9 @@ export interface LoadBalancerTarget {
 /**
  * The application load balancer of a stage, replacing the seeds' Nginx/HAProxy and certbot.
  *
- * It is internal: CloudFront reaches it through a VPC origin, so nobody reaches it around the
- * CDN and its WAF, and its security group only admits the VPC's range. HTTPS with an ACM
+ * It is internal: CloudFront reaches it through a VPC origin, and its security group admits 443
+ * from CloudFront's origin-facing prefix list only, so nothing in the VPC reaches it around the
+ * CDN and its WAF. Port 80 admits nobody: CloudFront talks HTTPS to the origin. HTTPS with an ACM
  * certificate DNS-validated in the stage's zone and a TLS 1.3 policy; HTTP redirects to HTTPS;
  * invalid header fields are dropped; access logs go to the log bucket; one host rule per service.
  *
@@ -83,15 +135,14 @@ export class LoadBalancer extends Construct {
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `${this.node.path}: HTTPS from CloudFront VPC-origin interfaces inside the VPC`,
+      description: `${this.node.path}: HTTPS from CloudFront only`,
       allowAllOutbound: false,
     });
     securityGroup.addIngressRule(
-      ec2.Peer.ipv4(props.vpcCidr),
+      ec2.Peer.prefixList(cloudFrontOriginFacing(this)),
       ec2.Port.tcp(443),
-      'HTTPS from the VPC (CloudFront VPC origin)',
+      'HTTPS from CloudFront (VPC origin) only',
     );
-    securityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(80), 'HTTP from the VPC, redirected');
 
     this.alb = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
       vpc: props.vpc,

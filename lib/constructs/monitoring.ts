@@ -3,6 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -48,6 +50,13 @@ export interface MonitoringProps {
   readonly rabbitmq?: RabbitmqBroker;
   /** The scheduler's log group, searched for failed runs. */
   readonly schedulerLogs?: logs.ILogGroup;
+  /**
+   * Watch AWS Backup jobs in the stage's account and region: failed, aborted or expired backup
+   * jobs, and failed copy jobs when backups are copied to another region.
+   *
+   * @default - no backups to watch
+   */
+  readonly backups?: { readonly copies: boolean };
 }
 
 /**
@@ -83,6 +92,7 @@ export class Monitoring extends Construct {
     });
     for (const email of config.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     const page = new actions.SnsAction(this.topic);
+    if (props.backups) this.watchBackups(key, props.backups.copies);
 
     const alarm = (alarmId: string, description: string, options: cloudwatch.AlarmProps) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
@@ -336,7 +346,44 @@ export class Monitoring extends Construct {
       widgets: widgets.map((w) => [w]),
     });
   }
+
+  /**
+   * Sends every failed backup or copy job of the account and region to the alert topic. AWS
+   * Backup emits these events (best effort, every 5 minutes) in the region the job runs in: the
+   * stage's region, which is also where a cross-region copy job runs. The job's state is under
+   * `detail.state`; the pattern also accepts `detail.status`, which some AWS Backup events use.
+   */
+  private watchBackups(key: kms.IKey, copies: boolean): void {
+    // EventBridge publishes to the encrypted topic with the key (SNS developer guide,
+    // "Encryption at rest": AWS service event sources need kms:GenerateDataKey* and kms:Decrypt).
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
+    const detailTypes = Object.keys(BACKUP_FAILURE_STATES).filter(
+      (t) => copies || !t.startsWith('Copy'),
+    ) as (keyof typeof BACKUP_FAILURE_STATES)[];
+    for (const detailType of detailTypes) {
+      const states = [...BACKUP_FAILURE_STATES[detailType]];
+      const rule = new events.Rule(this, detailType.startsWith('Copy') ? 'CopyJobFailed' : 'BackupJobFailed', {
+        description: `${detailType}: ${states.join(', ')}`,
+        eventPattern: {
+          source: ['aws.backup'],
+          detailType: [detailType],
+          detail: { $or: [{ state: states }, { status: states }] },
+        },
+      });
+      rule.addTarget(new targets.SnsTopic(this.topic));
+    }
+  }
 }
+
+/**
+ * The states of AWS Backup jobs that page: a backup job that failed, was aborted or expired
+ * before it ran, and a copy job that failed (AWS Backup developer guide, "Monitoring AWS Backup
+ * events using Amazon EventBridge": `Backup Job State Change`, `Copy Job State Change`).
+ */
+export const BACKUP_FAILURE_STATES = {
+  'Backup Job State Change': ['FAILED', 'ABORTED', 'EXPIRED'],
+  'Copy Job State Change': ['FAILED'],
+} as const;
 
 /**
  * The cache nodes of a replication group: `<group>-001`, `-002`, … without cluster mode,

@@ -47,13 +47,21 @@ export class MysqlDatabase extends RdsDatabase {
         sourceDatabaseInstance: this.primary,
         // A replica holds no data of its own and RDS cannot snapshot one on delete.
         removalPolicy: RemovalPolicy.DESTROY,
+        // Deletion protection would make CloudFormation fail to delete the replica when
+        // readReplicas is lowered (DeleteDBInstance refuses a protected instance); the data is on
+        // the protected primary.
+        deletionProtection: false,
       });
+      acknowledge(
+        replica,
+        'AwsSolutions-RDS10',
+        'A read replica holds no data of its own; without deletion protection lowering readReplicas removes it instead of failing the update.',
+      );
       acknowledge(
         replica,
         'AwsSolutions-RDS2',
         'A replica inherits encryption (and the KMS key) from its encrypted primary; CloudFormation rejects StorageEncrypted on a replica.',
       );
-      this.acknowledgeNoDeletionProtection(replica);
       acknowledge(
         replica,
         'AwsSolutions-RDS11',

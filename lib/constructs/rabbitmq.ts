@@ -1,4 +1,4 @@
-import { Aws, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -22,6 +22,11 @@ export interface RabbitmqBrokerProps {
    * @default 'CLUSTER_MULTI_AZ'
    */
   readonly deploymentMode?: 'SINGLE_INSTANCE' | 'CLUSTER_MULTI_AZ';
+  /**
+   * The broker's name, unique per account and region. Changing it replaces the broker, so it is
+   * given, never derived from the construct path (which a refactor may move).
+   */
+  readonly brokerName: string;
   /**
    * The application user's name.
    *
@@ -97,8 +102,7 @@ export class RabbitmqBroker extends Construct implements ec2.IConnectable {
     );
 
     this.broker = new amazonmq.CfnBroker(this, 'Resource', {
-      // Broker names are unique per account and region; derive one from the construct path.
-      brokerName: Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }),
+      brokerName: props.brokerName,
       engineType: 'RABBITMQ',
       engineVersion: props.engineVersion,
       hostInstanceType: props.instanceType,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -227,6 +227,8 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       removalPolicy,
     });
     this.secret = this.primary.secret!;
+    // `primary.secret` is the attachment; the generated secret itself is the instance's child `Secret`.
+    retainAndPinSecret(this.primary.node.findChild('Secret') as secretsmanager.ISecret, removalPolicy);
     this.acknowledgeNoDeletionProtection(this.primary);
 
     // Single-user rotation: Laravel re-reads the secret when a task starts, and the rotation
@@ -276,4 +278,23 @@ export function performanceInsights(
     performanceInsightEncryptionKey: key,
     performanceInsightRetention: rds.PerformanceInsightRetention.DEFAULT,
   };
+}
+
+/**
+ * The suffix aws-cdk-lib appended to the master secret's logical id for the password rules in
+ * force when the stages were first deployed (an MD5 of `excludeCharacters`). Frozen here: with
+ * the rules hashed into it, editing `PASSWORD_EXCLUDE` would give the secret a new logical id,
+ * and CloudFormation would create a new secret and delete the one holding the live password.
+ */
+const PINNED_SECRET_SUFFIX = '66905d114b490ab05376098d3e4b4671';
+
+/**
+ * Keeps the master secret when the instance is kept (`RemovalPolicy.SNAPSHOT` or `RETAIN`): a
+ * restored snapshot still has that password. And pins its logical id to the one deployed today
+ * (`<unique id><suffix>`), so a change of the password rules no longer moves it.
+ */
+function retainAndPinSecret(secret: secretsmanager.ISecret, removalPolicy: RemovalPolicy): void {
+  secret.applyRemovalPolicy(removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+  const cfn = secret.node.defaultChild as CfnResource;
+  cfn.overrideLogicalId(`${Names.uniqueId(secret)}${PINNED_SECRET_SUFFIX}`.slice(-255));
 }

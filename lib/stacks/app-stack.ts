@@ -68,7 +68,6 @@ export class AppStack extends StageStack {
     });
     this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
-      vpcCidr: config.network.cidr,
       hosts: stageHosts(config),
       hostedZone,
       accessLogBucket: data.buckets.logs,
@@ -158,6 +157,7 @@ export class AppStack extends StageStack {
       redis: data.redis,
       rabbitmq: data.rabbitmq,
       schedulerLogs,
+      backups: data.backups && { copies: config.backup.crossRegionCopy !== undefined },
     });
   }
 

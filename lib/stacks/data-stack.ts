@@ -10,6 +10,7 @@ import { AppBuckets } from '../constructs/buckets';
 import { DatabaseBackups } from '../constructs/database-backups';
 import { ExternalDatabase } from '../constructs/external-database';
 import { MysqlDatabase } from '../constructs/mysql';
+import { MysqlAuditLog } from '../constructs/mysql-audit-log';
 import { PostgresDatabase } from '../constructs/postgres';
 import { RabbitmqBroker } from '../constructs/rabbitmq';
 import { RedisCache } from '../constructs/redis';
@@ -17,6 +18,7 @@ import type { ServiceSecurityGroups } from '../constructs/service-security-group
 import { pascal } from '../names';
 import { acknowledge, acknowledgeLogRetentionFunction } from '../nag';
 import { removalPolicyFor } from '../removal';
+import { drKeyAlias } from './dr-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
 
 /** Properties of {@link DataStack}. */
@@ -87,6 +89,13 @@ export class DataStack extends StageStack {
         logRetention: retention,
       });
       if (!config.mysql.multiAz) acknowledgeSingleAz(this.mysql.primary, config);
+      if (config.stage === 'prod') {
+        new MysqlAuditLog(this, 'MysqlAudit', {
+          instance: this.mysql.primary,
+          engineVersion: config.mysql.engineVersion,
+          logRetention: retention,
+        });
+      }
     }
 
     if (config.postgres) {
@@ -139,6 +148,7 @@ export class DataStack extends StageStack {
         engineVersion: config.rabbitmq.engineVersion,
         instanceType: config.rabbitmq.instanceType,
         deploymentMode: config.rabbitmq.deploymentMode,
+        brokerName: config.rabbitmq.brokerName ?? `${config.system}-${config.stage}`,
         removalPolicy: keep,
       });
     }
@@ -149,7 +159,7 @@ export class DataStack extends StageStack {
         databases,
         retention: Duration.days(config.backup.retentionDays),
         encryptionKey: this.key,
-        copyTo: config.backup.crossRegionCopy,
+        copyTo: config.backup.crossRegionCopy && { ...config.backup.crossRegionCopy, keyAlias: drKeyAlias(config) },
         removalPolicy: keep,
       });
     }

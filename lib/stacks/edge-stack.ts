@@ -63,6 +63,9 @@ export class EdgeStack extends StageStack {
       staticPaths: config.cdn.staticPaths,
       rateLimitPerIp: config.cdn.rateLimitPerIp,
       metricPrefix: `${config.system}-${config.stage}`,
+      cutover: config.cdn.cutover,
+      maxBodyBytes: config.cdn.maxBodyBytes,
+      bodyLimits: config.cdn.bodyLimits,
     });
 
     const key = new kms.Key(this, 'AlertKey', {
@@ -79,7 +82,16 @@ export class EdgeStack extends StageStack {
     for (const email of config.alertEmails) this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email));
     this.errorRateAlarm = new cloudwatch.Alarm(this, 'CloudFront5xx', {
       alarmDescription: `${config.system} ${config.stage}: CloudFront 5xx error rate above ${config.monitoring.cloudFront5xxPercent} %`,
-      metric: this.cdn.distribution.metric5xxErrorRate({ period: Duration.minutes(5), statistic: 'Average' }),
+      // CloudFront publishes its metrics with `Region=Global` beside `DistributionId` (CloudFront
+      // developer guide, "Viewing CloudFront and edge function metrics"); a metric without that
+      // dimension matches no data and the alarm could never fire.
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/CloudFront',
+        metricName: '5xxErrorRate',
+        dimensionsMap: { DistributionId: this.cdn.distribution.distributionId, Region: 'Global' },
+        period: Duration.minutes(5),
+        statistic: 'Average',
+      }),
       threshold: config.monitoring.cloudFront5xxPercent,
       evaluationPeriods: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -1,7 +1,9 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { natGatewayCount } from '../../config';
+import { ExternalDatabasePath } from '../constructs/external-database';
 import { Network } from '../constructs/network';
+import { pascal } from '../names';
 import { ServiceSecurityGroups } from '../constructs/service-security-groups';
 import { removalPolicyFor } from '../removal';
 import { StageStack, type StageStackProps } from './stage-stack';
@@ -27,6 +29,16 @@ export class NetworkStack extends StageStack {
       flowLogRetention: config.network.flowLogRetentionDays as logs.RetentionDays,
       removalPolicy: removalPolicyFor(config),
     });
+    // The route and name resolution of each external database; the data stack opens egress to it.
+    for (const [name, db] of Object.entries(config.externalDatabases)) {
+      new ExternalDatabasePath(this, `External${pascal(name)}`, {
+        vpc: this.network.vpc,
+        host: db.host,
+        cidr: db.cidr,
+        route: db.route,
+        dns: db.dns,
+      });
+    }
     this.serviceSecurityGroups = new ServiceSecurityGroups(this, 'ServiceSecurityGroups', {
       vpc: this.network.vpc,
       services: Object.keys(config.services),

@@ -1,11 +1,14 @@
-import { Stage, type StageProps } from 'aws-cdk-lib';
+import { Arn, Aspects, Duration, Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
+import { EncryptLogGroups } from '../log-encryption';
 import { pascal } from '../names';
 import { AppStack } from '../stacks/app-stack';
 import { DataStack } from '../stacks/data-stack';
+import { DrStack } from '../stacks/dr-stack';
 import { EdgeStack } from '../stacks/edge-stack';
 import { NetworkStack } from '../stacks/network-stack';
+import { OriginAccessStack } from '../stacks/origin-access-stack';
 
 /** Properties of {@link SystemStage}. */
 export interface SystemStageProps extends StageProps {
@@ -25,6 +28,10 @@ export class SystemStage extends Stage {
   public readonly data: DataStack;
   /** Cluster, services and load balancer. */
   public readonly app: AppStack;
+  /** The assets bucket's policy, naming the distribution (after the edge stack). */
+  public readonly originAccess: OriginAccessStack;
+  /** The disaster-recovery vault and key in another region, where config asks for copies. */
+  public readonly dr?: DrStack;
   /** CloudFront-scoped resources, always in us-east-1. */
   public readonly edge: EdgeStack;
 
@@ -33,12 +40,24 @@ export class SystemStage extends Stage {
     super(scope, id, { ...props, env: { account: config.account, region: config.region } });
 
     this.network = new NetworkStack(this, 'Network', { config, description: describe(config, 'network') });
+    const copy = config.backup.crossRegionCopy;
+    if (copy) {
+      this.dr = new DrStack(this, 'Dr', {
+        config,
+        env: { account: config.account, region: copy.region },
+        vaultName: copy.vaultName,
+        minRetention: Duration.days(config.backup.retentionDays),
+        description: describe(config, `disaster recovery: backup copies in ${copy.region}`),
+      });
+    }
     this.data = new DataStack(this, 'Data', {
       config,
       vpc: this.network.network.vpc,
       serviceSecurityGroups: this.network.serviceSecurityGroups,
       description: describe(config, 'data: databases, cache, broker, buckets, keys, secrets'),
     });
+    // The backup plan copies into the DR vault: it must exist first.
+    if (this.dr) this.data.addStackDependency(this.dr);
     this.app = new AppStack(this, 'App', {
       config,
       vpc: this.network.network.vpc,
@@ -53,6 +72,23 @@ export class SystemStage extends Stage {
       data: this.data,
       description: describe(config, 'edge: CloudFront, web ACL, certificate, DNS'),
     });
+    this.originAccess = new OriginAccessStack(this, 'OriginAccess', {
+      config,
+      assetsBucket: this.data.buckets.assets,
+      distributionArn: Arn.format(
+        {
+          service: 'cloudfront',
+          region: '',
+          resource: 'distribution',
+          resourceName: this.edge.cdn.distribution.distributionId,
+        },
+        this.edge,
+      ),
+      description: describe(config, "origin access: the assets bucket's policy, for this stage's distribution only"),
+    });
+    this.originAccess.addStackDependency(this.edge);
+    // Prod logs may carry personal data (requests, queries): encrypted with keys of the stage's own.
+    if (config.stage === 'prod') Aspects.of(this).add(new EncryptLogGroups());
   }
 }
 

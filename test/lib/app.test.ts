@@ -42,9 +42,12 @@ describe('every stage of every system', () => {
     for (const stage of stages) {
       expect(stage.node.children.filter((c) => c instanceof Stack).map((s) => (s as Stack).stackName)).toEqual([
         `${stage.stageName}-Network`,
+        // The disaster-recovery vault, where config copies backups to another region.
+        ...(stage.dr ? [`${stage.stageName}-Dr`] : []),
         `${stage.stageName}-Data`,
         `${stage.stageName}-App`,
         `${stage.stageName}-Edge`,
+        `${stage.stageName}-OriginAccess`,
       ]);
     }
   });
@@ -59,13 +62,14 @@ describe('every stage of every system', () => {
     }
   });
 
-  test('orders stacks network → data → app → edge', () => {
+  test('orders stacks network → (dr) → data → app → edge → origin access', () => {
     for (const stage of stages) {
       const deps = (s: Stack) => s.dependencies.map((d) => d.node.id).sort();
       expect(deps(stage.network)).toEqual([]);
-      expect(deps(stage.data)).toEqual(['Network']);
+      expect(deps(stage.data)).toEqual(stage.dr ? ['Dr', 'Network'] : ['Network']);
       expect(deps(stage.app)).toEqual(expect.arrayContaining(['Data']));
       expect(deps(stage.edge)).toEqual(['App', 'Data']);
+      expect(deps(stage.originAccess)).toEqual(expect.arrayContaining(['Data', 'Edge']));
     }
   });
 

@@ -4,6 +4,7 @@ import { blueGreenCases } from './constructs/blue-green.cases';
 import { monitoringCases } from './constructs/monitoring.cases';
 import { appStackCases } from './stacks/app-stack.cases';
 import { dataStackCases } from './stacks/data-stack.cases';
+import { edgeNetworkCases } from './stacks/edge-network.cases';
 import { pipelineStackCases } from './stacks/pipeline-stack.cases';
 import { statefulContractCases } from './stateful-contract.cases';
 
@@ -14,6 +15,7 @@ describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
+describe('data, network and edge over time (issue 12)', () => edgeNetworkCases(fixture));
 describe('delivery pipelines', () => pipelineStackCases(fixture));
 describe('stateful contract', () => statefulContractCases(fixture));
 describe('replacement guard', () => baselineCases(fixture));

@@ -282,9 +282,12 @@ export function blueGreenCases(f: StageFixture): void {
       const albGroup = resources(t, 'AWS::EC2::SecurityGroup').find(([lid]) =>
         lid.startsWith('LoadBalancerSecurityGroup'),
       )!;
-      expect(albGroup[1].Properties.SecurityGroupIngress.map((r: { FromPort: number }) => r.FromPort)).toEqual([
-        443, 80,
-      ]);
+      // Production traffic: 443 from CloudFront's prefix list only (issue 12, edge-network.cases.ts).
+      expect(albGroup[1].Properties.SecurityGroupIngress).toBeUndefined();
+      const other = resources(t, 'AWS::EC2::SecurityGroupIngress').filter(
+        ([, r]) => JSON.stringify(r.Properties.GroupId).includes(albGroup[0]) && r.Properties.FromPort !== 8443,
+      );
+      expect(other.map(([, r]) => r.Properties.FromPort)).toEqual([443]);
     });
   });
 }

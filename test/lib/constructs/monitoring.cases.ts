@@ -155,7 +155,7 @@ export function monitoringCases(f: StageFixture): void {
       expect(rule.CopyActions).toEqual([
         expect.objectContaining({
           DestinationBackupVaultArn: expect.stringContaining(
-            ':backup:eu-central-1:333333333333:backup-vault:csl-prod-dr',
+            ':backup:eu-central-1:333333333333:backup-vault:csl-prod-disaster-recovery',
           ),
           Lifecycle: { DeleteAfterDays: 35 },
         }),
