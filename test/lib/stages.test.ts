@@ -6,12 +6,14 @@ import { appStackCases } from './stacks/app-stack.cases';
 import { dataStackCases } from './stacks/data-stack.cases';
 import { pipelineStackCases } from './stacks/pipeline-stack.cases';
 import { statefulContractCases } from './stateful-contract.cases';
+import { appWiringCases } from './app-wiring.cases';
 
 // One synthesis of every stage, shared by the template tests of each construct and stack.
 const fixture = stageFixture();
 
 describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
+describe('what the running apps need', () => appWiringCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
 describe('delivery pipelines', () => pipelineStackCases(fixture));
