@@ -2,7 +2,8 @@ import { Aws, Names } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag';
 import { cacheVariable, laravelMajor, resolveHost, type ResolvedConfig } from '../config';
 import type { DataStack } from './stacks/data-stack';
 
@@ -47,16 +48,17 @@ function decryptWith(data: DataStack): (role: iam.IGrantable) => void {
     );
 }
 
-/** A service's own secrets from config, and the decrypt grant they need. */
+type AppSecretRefs = NonNullable<ResolvedConfig['services'][string]['secrets']>;
+
+/** App secrets from config as ECS secrets, and the decrypt grant they need. */
 function appSecrets(
-  config: ResolvedConfig,
-  serviceName: string,
+  refs: AppSecretRefs,
   scope: Construct,
 ): { secrets: Record<string, ecs.Secret>; grantExecution: (role: iam.IGrantable) => void } {
   const secrets: Record<string, ecs.Secret> = {};
   const statements: iam.PolicyStatement[] = [];
   const viaSecretsManager = { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` };
-  for (const [name, ref] of Object.entries(config.services[serviceName].secrets ?? {})) {
+  for (const [name, ref] of Object.entries(refs)) {
     const id = `AppSecret${name}`;
     const existing = scope.node.tryFindChild(id) as secretsmanager.ISecret | undefined;
     const secret =
@@ -83,9 +85,19 @@ function appSecrets(
       }),
     );
   }
+  const anyKey = Object.values(refs).some((ref) => ref.keyArn === undefined);
   return {
     secrets,
-    grantExecution: (role) => statements.forEach((statement) => role.grantPrincipal.addToPrincipalPolicy(statement)),
+    grantExecution: (role) => {
+      statements.forEach((statement) => role.grantPrincipal.addToPrincipalPolicy(statement));
+      if (anyKey && Construct.isConstruct(role.grantPrincipal)) {
+        acknowledge(
+          role.grantPrincipal,
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+          'An app secret named in config without keyArn may use any key of the account; the grant holds only when Secrets Manager decrypts (kms:ViaService) that very secret (kms:EncryptionContext:SecretARN). Set keyArn to narrow it to one key.',
+        );
+      }
+    },
   };
 }
 
@@ -249,7 +261,12 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
   for (const [key, value] of Object.entries(service.environment)) environment[key] = expandHosts(config, value);
   if (!(cacheVariable(major) in environment) && service.uses.includes('redis'))
     environment[cacheVariable(major)] = 'redis';
-  const own = appSecrets(config, serviceName, scope);
+  // Every service of a Laravel image runs the same code (a queued mail is sent by the worker),
+  // so each gets the secrets any of them declares.
+  const imageSecrets = Object.values(config.services)
+    .filter((s) => s.image === image)
+    .reduce<AppSecretRefs>((all, s) => ({ ...all, ...s.secrets }), {});
+  const own = appSecrets(imageSecrets, scope);
   const decryptData = decryptWith(data);
   return {
     environment,
@@ -280,6 +297,6 @@ export function nextjsWiring(config: ResolvedConfig, serviceName: string, scope:
   // Laravel serves routes/api.php under /api; one API per stage is what the seeds have.
   if (apis.length === 1) environment.API_BASE_URL = `https://${serviceHost(config, apis[0])}/api`;
   for (const [key, value] of Object.entries(service.environment)) environment[key] = expandHosts(config, value);
-  const own = appSecrets(config, serviceName, scope);
+  const own = appSecrets(service.secrets ?? {}, scope);
   return { environment, secrets: own.secrets, grant: () => undefined, grantExecution: own.grantExecution };
 }
