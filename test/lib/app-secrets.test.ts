@@ -69,6 +69,7 @@ describe('app secrets from existing Secrets Manager secrets', () => {
     const decrypts = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
       .filter((s) => s.Action === 'kms:Decrypt' && JSON.stringify(s.Condition).includes('SecretARN'));
+    expect(decrypts).toHaveLength(4 * 2 + 1); // api, worker, scheduler and migration tasks: 2 each; admin: 1
     const mail = decrypts.find((s) => JSON.stringify(s.Condition).includes('csl/dev/mail'))!;
     expect(mail.Condition).toEqual({
       StringEquals: { 'kms:ViaService': expect.anything() },
