@@ -7,6 +7,7 @@ import { dataStackCases } from './stacks/data-stack.cases';
 import { pipelineStackCases } from './stacks/pipeline-stack.cases';
 import { statefulContractCases } from './stateful-contract.cases';
 import { appWiringCases } from './app-wiring.cases';
+import { imageContractCases } from './image-contract.cases';
 
 // One synthesis of every stage, shared by the template tests of each construct and stack.
 const fixture = stageFixture();
@@ -14,6 +15,7 @@ const fixture = stageFixture();
 describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
 describe('what the running apps need', () => appWiringCases(fixture));
+describe('image contracts and reference images', () => imageContractCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
 describe('delivery pipelines', () => pipelineStackCases(fixture));
