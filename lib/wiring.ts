@@ -216,9 +216,10 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
       });
       if (data.redis.clusterMode) {
         environment.REDIS_CLUSTER = 'redis';
-        // Laravel's queue Lua scripts touch `queues:<name>` and `queues:<name>:reserved` in one
-        // call; a cluster refuses keys of different slots (CROSSSLOT), even with one shard. A
-        // hash tag puts all of a queue's keys in one slot.
+        // Laravel's queue Lua scripts touch several keys of a queue in one call (RedisQueue in
+        // laravel/framework 10.x evals LuaScripts::pop on `<q>`, `<q>:reserved`, `<q>:notify`);
+        // a cluster refuses keys of different slots (CROSSSLOT), even with one shard. A hash tag
+        // puts all of a queue's keys in one slot.
         environment.REDIS_QUEUE = '{default}';
       }
       secrets.REDIS_PASSWORD = fromSecret(data.redis.authToken, 'token');

@@ -207,7 +207,7 @@ function mustDoLaravel(config: ResolvedConfig, imageKey: string, env: Record<str
   }
   if (env.REDIS_CLUSTER !== undefined) {
     lines.push(
-      "- **Redis cluster**: `config/database.php` must define the connections under `'clusters'` (`'clusters' => ['default' => [[url, host, password, port, database 0]], 'cache' => [[…]]]`) with `'options' => ['cluster' => env('REDIS_CLUSTER', 'redis')]`, and **no** top-level `'default'` or `'cache'` keys: `RedisManager::resolve()` looks at those before `clusters`. The Redis queue keeps `'queue' => env('REDIS_QUEUE', 'default')` in `config/queue.php`, so jobs go to `{default}`; a job dispatched to another queue needs a hash-tagged name too (`{emails}`).",
+      "- **Redis cluster**: `config/database.php` must define the connections under `'clusters'`, e.g. `'clusters' => ['options' => ['password' => env('REDIS_PASSWORD')], 'default' => [['url' => env('REDIS_URL'), 'database' => 0]], 'cache' => [['url' => env('REDIS_URL'), 'database' => 0]]]`, with `'options' => ['cluster' => env('REDIS_CLUSTER', 'redis')]`, and **no** top-level `'default'` or `'cache'` keys: `RedisManager::resolve()` looks at those before `clusters`. phpredis’s cluster client takes the AUTH token from the cluster `options` (`PhpRedisConnector::createRedisClusterInstance`), not from each seed, and each seed’s `tls://` URL gives it TLS. The Redis queue keeps `'queue' => env('REDIS_QUEUE', 'default')` in `config/queue.php`, so jobs go to `{default}`; a job dispatched to another queue needs a hash-tagged name too (`{emails}`).",
     );
   }
   if (env.RABBITMQ_HOST !== undefined) {
