@@ -184,6 +184,35 @@ export function imageContractCases(f: StageFixture): void {
       }
     });
 
+    test('its Laravel config files read only variables the task receives (or app-side settings with a default)', () => {
+      const optional = new Set(['APP_NAME', 'REDIS_PREFIX', 'RABBITMQ_QUEUE', 'RABBITMQ_WORKER']);
+      const files = (function walk(dirPath: string): string[] {
+        if (!fs.existsSync(dirPath)) return [];
+        return fs
+          .readdirSync(dirPath, { withFileTypes: true })
+          .flatMap((e) =>
+            e.isDirectory()
+              ? walk(path.join(dirPath, e.name))
+              : e.name.endsWith('.php')
+                ? [path.join(dirPath, e.name)]
+                : [],
+          );
+      })(path.join(IMAGES, dir, 'laravel'));
+      for (const claim of claims) {
+        const { app } = facts(claim);
+        const provided = new Set([...Object.keys(app.environment), ...Object.keys(app.secrets)]);
+        for (const file of files) {
+          const read = [...fs.readFileSync(file, 'utf8').matchAll(/env\('([A-Z0-9_]+)'/g)].map((m) => m[1]);
+          const missing = read.filter((name) => !provided.has(name) && !optional.has(name));
+          expect({ claim, file: path.relative(IMAGES, file), missing }).toEqual({
+            claim,
+            file: path.relative(IMAGES, file),
+            missing: [],
+          });
+        }
+      }
+    });
+
     test('PHP-FPM keeps the environment ECS passes (clear_env = no), and nginx listens on the port', () => {
       const copied = lineage(stages, stage('app')!)
         .filter((i) => i.keyword === 'COPY' && / docker\//.test(` ${i.args}`))
