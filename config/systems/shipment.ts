@@ -34,7 +34,9 @@ export const shipment: SystemDefinition = {
   images: {
     // nginx and PHP-FPM under supervisord in one image, as the seed runs them, but built from
     // images/shipment-web: non-root on 8080, every pid, socket and temp file under /tmp, so
-    // the root file system is read-only. PHP 8.1 means Laravel 10 at most.
+    // the root file system is read-only. PHP 8.1 means Laravel 10 at most. The web service's
+    // port (8080) is part of its load-balancer settings, which a CODE_DEPLOY ECS service cannot
+    // change in place: on a stage already deployed on port 80 the web service must be replaced.
     web: {
       repository: 'shipmentapp/shipmentapp',
       runtime: 'laravel',
