@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import {
+  LARAVEL_HEALTH_PATH,
+  laravelMajor,
   pipelineSchema,
   resolvedConfigSchema,
   type PipelineConfig,
@@ -165,6 +167,11 @@ function applyTier(merged: Record<string, unknown>, tier: Tier): Record<string, 
         const kind = isPlainObject(service) ? (service.kind as ServiceKind) : undefined;
         if (!kind || !(kind in KIND_DEFAULTS)) return [serviceName, service];
         const defaults = deepMerge(KIND_DEFAULTS[kind] as Record<string, unknown>, sizing[kind]);
+        const image =
+          isPlainObject(out.images) && isPlainObject(service) ? out.images[String(service.image)] : undefined;
+        if (kind === 'laravel-web' && isPlainObject(image)) {
+          defaults.healthCheckPath = LARAVEL_HEALTH_PATH[laravelMajor(image)];
+        }
         return [serviceName, deepMerge(defaults, service)];
       }),
     );

@@ -31,6 +31,35 @@ const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/
 const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
 /** Environment variable names that must never carry a literal value. */
 const SECRET_LIKE_KEY = /(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY)/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
+
+/** Laravel majors the wiring knows the variable names of. */
+export const LARAVEL_VERSIONS = [10, 11, 12] as const;
+/** One of {@link LARAVEL_VERSIONS}. */
+export type LaravelVersion = (typeof LARAVEL_VERSIONS)[number];
+
+/**
+ * The Laravel major an image runs: config's `laravelVersion`, else the newest its PHP allows
+ * for the seeds (PHP 8.1 stops at Laravel 10: laravel/laravel 11.x requires `"php": "^8.2"`).
+ */
+export function laravelMajor(image: { phpVersion?: string; laravelVersion?: LaravelVersion }): LaravelVersion {
+  return image.laravelVersion ?? (image.phpVersion === '8.1' ? 10 : 11);
+}
+
+/**
+ * The health path a Laravel web service gets when config names none. Laravel 11 added the
+ * `/up` route (`withRouting(health: '/up')` in laravel/laravel 11.x `bootstrap/app.php`);
+ * Laravel 10 has no such route, so the image contract asks the app to serve `/health`.
+ */
+export const LARAVEL_HEALTH_PATH: Record<LaravelVersion, string> = { 10: '/health', 11: '/up', 12: '/up' };
+
+/**
+ * The cache-store variable a Laravel major reads: `CACHE_DRIVER` in laravel/laravel 10.x
+ * `config/cache.php`, `CACHE_STORE` from 11.x on.
+ */
+export function cacheVariable(major: LaravelVersion): 'CACHE_DRIVER' | 'CACHE_STORE' {
+  return major === 10 ? 'CACHE_DRIVER' : 'CACHE_STORE';
+}
 
 /**
  * Checks an IPv4 CIDR block such as `10.20.0.0/16`.
@@ -87,6 +116,33 @@ export const secretRefSchema = z.union(
     z.strictObject({ secretArn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN') }),
   ],
   { error: "give either { secretName: '...' } or { secretArn: 'arn:aws:secretsmanager:...' }" },
+);
+
+/**
+ * An application secret (mail password, payment or OAuth key) from an existing Secrets Manager
+ * secret, by name or ARN, optionally one JSON key of it. `keyArn` names the customer-managed
+ * KMS key that encrypts it, when there is one; without it the execution role may decrypt with
+ * any key of the account, but only through Secrets Manager and only for this secret.
+ */
+export const appSecretSchema = z.union(
+  [
+    z.strictObject({
+      secretName: z.string().min(1),
+      jsonKey: z.string().min(1).optional(),
+      keyArn: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN').optional(),
+    }),
+    z.strictObject({
+      secretArn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'),
+      jsonKey: z.string().min(1).optional(),
+      keyArn: z.string().regex(KMS_KEY_ARN, 'must be a KMS key ARN').optional(),
+    }),
+  ],
+  {
+    error: (iss) =>
+      typeof iss.input === 'string'
+        ? "plaintext secret values are not allowed; store the value in Secrets Manager and write { secretName: '...', jsonKey?: '...' }"
+        : "give { secretName: '...' } or { secretArn: 'arn:aws:secretsmanager:...' }, optionally with jsonKey and keyArn",
+  },
 );
 
 const removalSchema = z.strictObject({
@@ -277,6 +333,8 @@ const serviceSchema = z.strictObject({
   environment: z.record(z.string().regex(ENV_KEY, 'must be an upper-case variable name'), z.string()),
   /** Data stores and external databases this service connects to. */
   uses: z.array(z.string()),
+  /** The app's own secrets (mail, payment, OAuth), by variable name, from existing Secrets Manager secrets. */
+  secrets: z.record(z.string().regex(ENV_KEY, 'must be an upper-case variable name'), appSecretSchema).optional(),
   /** Workers: seconds a job may run (`queue:work --timeout`); the task gets 10 more to stop. */
   jobTimeoutSeconds: z.number().int().min(1).max(110).optional(),
   cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]),
@@ -292,6 +350,18 @@ const imageSchema = z.strictObject({
   runtime: z.enum(['laravel', 'nextjs']),
   /** The PHP version the image is built on (Laravel only). */
   phpVersion: z.enum(['8.1', '8.2', '8.3', '8.4']).optional(),
+  /**
+   * The Laravel major the image runs (Laravel only); it picks the variable names and the
+   * default health path.
+   *
+   * @default - 10 on PHP 8.1, 11 otherwise ({@link laravelMajor})
+   */
+  laravelVersion: z
+    .union(
+      LARAVEL_VERSIONS.map((v) => z.literal(v)),
+      { error: 'must be 10, 11 or 12' },
+    )
+    .optional(),
   /**
    * Laravel only: the image runs PHP-FPM alone and an nginx sidecar (image `<key>-nginx`, built
    * from the same repository) serves HTTP; false when the image serves HTTP itself.
@@ -586,9 +656,21 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
   for (const [key, image] of Object.entries(c.images)) {
     if (
       image.runtime !== 'laravel' &&
-      (image.nginxSidecar !== undefined || image.phpVersion !== undefined || image.migrateCommand !== undefined)
+      (image.nginxSidecar !== undefined ||
+        image.phpVersion !== undefined ||
+        image.migrateCommand !== undefined ||
+        image.laravelVersion !== undefined)
     ) {
-      issue(['images', key], 'nginxSidecar, phpVersion and migrateCommand apply to Laravel images only; remove them');
+      issue(
+        ['images', key],
+        'nginxSidecar, phpVersion, laravelVersion and migrateCommand apply to Laravel images only; remove them',
+      );
+    }
+    if (image.runtime === 'laravel' && image.phpVersion === '8.1' && laravelMajor(image) > 10) {
+      issue(
+        ['images', key, 'laravelVersion'],
+        `Laravel ${laravelMajor(image)} requires PHP 8.2 or later (set laravelVersion: 10 or phpVersion: '8.2')`,
+      );
     }
     if (image.nginxSidecar && c.images[`${key}-nginx`]) {
       issue(['images', `${key}-nginx`], `the nginx sidecar image of '${key}' is implied; remove this entry`);
@@ -766,9 +848,44 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
       if (SECRET_LIKE_KEY.test(key)) {
         issue(
           [...path, 'environment', key],
-          'looks like a secret; plain environment values end up in the template (pass it through Secrets Manager instead)',
+          `looks like a secret; plain environment values end up in the template (move it to secrets: { ${key}: { secretName: '...' } })`,
         );
       }
+      if (image?.runtime === 'nextjs' && key.startsWith('NEXT_PUBLIC_')) {
+        issue(
+          [...path, 'environment', key],
+          `Next.js inlines NEXT_PUBLIC_* at build time and one image runs in every stage, so a run-time value never reaches the browser (name it ${key.slice('NEXT_PUBLIC_'.length)} and read it on the server; see docs/image-contract-${c.system}.md)`,
+        );
+      }
+      if (image?.runtime === 'laravel') {
+        const wanted = cacheVariable(laravelMajor(image));
+        const other = wanted === 'CACHE_STORE' ? 'CACHE_DRIVER' : 'CACHE_STORE';
+        if (key === other) {
+          issue(
+            [...path, 'environment', key],
+            `Laravel ${laravelMajor(image)} reads ${wanted}, not ${other} (rename it to ${wanted})`,
+          );
+        }
+      }
+    }
+    for (const key of Object.keys(s.secrets ?? {})) {
+      if (key in s.environment) {
+        issue(
+          [...path, 'secrets', key],
+          `is also a plain environment variable; keep it in one place (remove it from environment)`,
+        );
+      }
+    }
+    if (
+      image?.runtime === 'laravel' &&
+      s.kind === 'laravel-web' &&
+      laravelMajor(image) === 10 &&
+      s.healthCheckPath === '/up'
+    ) {
+      issue(
+        [...path, 'healthCheckPath'],
+        `Laravel 10 has no /up route (it came with Laravel 11); use '${LARAVEL_HEALTH_PATH[10]}' and serve it in the app (see docs/image-contract-${c.system}.md)`,
+      );
     }
   }
 }

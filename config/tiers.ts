@@ -236,9 +236,13 @@ export const TIERS: Record<StageName, Tier> = {
   },
 };
 
-/** What a service of each kind gets when its system file says nothing else. */
+/**
+ * What a service of each kind gets when its system file says nothing else. A Laravel web
+ * service's health path depends on its image's Laravel major, so the loader fills it in
+ * from `LARAVEL_HEALTH_PATH`.
+ */
 export const KIND_DEFAULTS: Record<ServiceKind, Partial<ServiceConfig>> = {
-  'laravel-web': { port: 80, healthCheckPath: '/up', environment: {}, uses: [] },
+  'laravel-web': { port: 80, environment: {}, uses: [] },
   'laravel-worker': {
     command: ['php', 'artisan', 'queue:work', '--sleep=3', '--tries=3', '--max-time=3600'],
     jobTimeoutSeconds: 90,

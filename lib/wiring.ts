@@ -2,8 +2,9 @@ import { Aws, Names } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { Construct } from 'constructs';
-import { resolveHost, type ResolvedConfig } from '../config';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag';
+import { cacheVariable, laravelMajor, resolveHost, type ResolvedConfig } from '../config';
 import type { DataStack } from './stacks/data-stack';
 
 /** Where Laravel images keep the RDS CA bundle (PDO verifies the server against it). */
@@ -47,6 +48,66 @@ function decryptWith(data: DataStack): (role: iam.IGrantable) => void {
     );
 }
 
+type AppSecretRefs = NonNullable<ResolvedConfig['services'][string]['secrets']>;
+
+/** App secrets from config as ECS secrets, and the decrypt grant they need. */
+function appSecrets(
+  refs: AppSecretRefs,
+  scope: Construct,
+): { secrets: Record<string, ecs.Secret>; grantExecution: (role: iam.IGrantable) => void } {
+  const secrets: Record<string, ecs.Secret> = {};
+  const statements: iam.PolicyStatement[] = [];
+  const viaSecretsManager = { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` };
+  for (const [name, ref] of Object.entries(refs)) {
+    const id = `AppSecret${name}`;
+    const existing = scope.node.tryFindChild(id) as secretsmanager.ISecret | undefined;
+    const secret =
+      existing ??
+      ('secretName' in ref
+        ? secretsmanager.Secret.fromSecretNameV2(scope, id, ref.secretName)
+        : secretsmanager.Secret.fromSecretCompleteArn(scope, id, ref.secretArn));
+    secrets[name] = ecs.Secret.fromSecretsManager(secret, ref.jsonKey);
+    // Secrets Manager decrypts with the encryption context SecretARN = the secret's ARN
+    // (Secrets Manager user guide, "Secret encryption and decryption"), so without a named key
+    // the grant is any key of the account, used by Secrets Manager for this secret only.
+    const secretArn =
+      'secretName' in ref
+        ? `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${ref.secretName}-??????`
+        : ref.secretArn;
+    statements.push(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [ref.keyArn ?? `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`],
+        conditions: {
+          StringEquals: viaSecretsManager,
+          StringLike: { 'kms:EncryptionContext:SecretARN': secretArn },
+        },
+      }),
+    );
+  }
+  const anyKey = Object.values(refs).some((ref) => ref.keyArn === undefined);
+  return {
+    secrets,
+    grantExecution: (role) => {
+      statements.forEach((statement) => role.grantPrincipal.addToPrincipalPolicy(statement));
+      if (anyKey && Construct.isConstruct(role.grantPrincipal)) {
+        acknowledge(
+          role.grantPrincipal,
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+          'An app secret named in config without keyArn may use any key of the account; the grant holds only when Secrets Manager decrypts (kms:ViaService) that very secret (kms:EncryptionContext:SecretARN). Set keyArn to narrow it to one key.',
+        );
+      }
+    },
+  };
+}
+
+/** The stage's Next.js front ends that call its Laravel API from another host. */
+function frontEndHosts(config: ResolvedConfig): string[] {
+  return Object.keys(config.services)
+    .filter((name) => config.services[name].kind === 'nextjs' && config.services[name].host !== undefined)
+    .map((name) => serviceHost(config, name));
+}
+
 const APP_ENV: Record<ResolvedConfig['stage'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
 
 /**
@@ -84,6 +145,7 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
     ecs.Secret.fromSecretsManager(secret.encryptionKey ? importSecret(scope, secret) : secret, field);
   const service = config.services[serviceName];
   const image = service.image;
+  const major = laravelMajor(config.images[image]);
   const webHost = Object.entries(config.services).find(([, s]) => s.image === image && s.kind === 'laravel-web');
   const environment: Record<string, string> = {
     APP_ENV: APP_ENV[config.stage],
@@ -91,8 +153,24 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
     LOG_CHANNEL: 'stderr',
     LOG_LEVEL: config.stage === 'prod' ? 'info' : 'debug',
     AWS_DEFAULT_REGION: Aws.REGION,
+    // The ALB is internal and CloudFront reaches it through a VPC origin, so every proxy in
+    // front of the app has an address in the VPC; the app trusts exactly that range.
+    TRUSTED_PROXIES: config.network.cidr,
+    // Cookies: HTTPS only, shared by the stage's hosts, named per stage so a parent domain's
+    // cookie (prod's `.example.com`) never stands in for a stage's own.
+    SESSION_SECURE_COOKIE: 'true',
+    SESSION_DOMAIN: `.${config.domainName}`,
+    SESSION_COOKIE: `${config.system}_${config.stage}_session`.replace(/-/g, '_'),
+    SESSION_SAME_SITE: 'lax',
   };
   if (webHost) environment.APP_URL = `https://${serviceHost(config, webHost[0])}`;
+  const frontEnds = frontEndHosts(config);
+  if (frontEnds.length > 0) {
+    // The front ends are other hosts of the same site (one registrable domain), so SameSite=lax
+    // cookies reach the API; CORS and Sanctum must still name them.
+    environment.CORS_ALLOWED_ORIGINS = frontEnds.map((h) => `https://${h}`).join(',');
+    environment.SANCTUM_STATEFUL_DOMAINS = frontEnds.join(',');
+  }
   const appKey = data.appKeys[image];
   if (!appKey) throw new Error(`${config.system}.${config.stage}: image '${image}' has no APP_KEY secret`);
   const secrets: Record<string, ecs.Secret> = { APP_KEY: fromSecret(appKey, 'key') };
@@ -128,18 +206,31 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
     } else if (use === 'redis' && data.redis) {
       Object.assign(environment, {
         REDIS_CLIENT: 'phpredis',
+        // Neither laravel/laravel 10.x nor 11.x config/database.php reads REDIS_SCHEME; both
+        // read REDIS_URL, and RedisManager::parseConnectionConfiguration turns a tls:// URL
+        // into scheme 'tls'. ElastiCache with in-transit encryption accepts only TLS.
+        REDIS_URL: `tls://${data.redis.endpoint}:${data.redis.port}`,
         REDIS_SCHEME: 'tls',
         REDIS_HOST: data.redis.endpoint,
         REDIS_PORT: String(data.redis.port),
       });
-      if (data.redis.clusterMode) environment.REDIS_CLUSTER = 'redis';
+      if (data.redis.clusterMode) {
+        environment.REDIS_CLUSTER = 'redis';
+        // Laravel's queue Lua scripts touch several keys of a queue in one call (RedisQueue in
+        // laravel/framework 10.x evals LuaScripts::pop on `<q>`, `<q>:reserved`, `<q>:notify`);
+        // a cluster refuses keys of different slots (CROSSSLOT), even with one shard. A hash tag
+        // puts all of a queue's keys in one slot.
+        environment.REDIS_QUEUE = '{default}';
+      }
       secrets.REDIS_PASSWORD = fromSecret(data.redis.authToken, 'token');
     } else if (use === 'rabbitmq' && data.rabbitmq && config.rabbitmq) {
       Object.assign(environment, {
         RABBITMQ_HOST: data.rabbitmq.endpoint,
         RABBITMQ_PORT: String(data.rabbitmq.port),
         RABBITMQ_VHOST: config.rabbitmq.vhost,
-        RABBITMQ_SSL: 'true',
+        // vladimir-yuldashev/laravel-queue-rabbitmq reads these in its ssl_options; 'secure' =>
+        // true is set in the app's config/queue.php (the driver reads no variable for it).
+        RABBITMQ_SSL_VERIFY_PEER: 'true',
       });
       secrets.RABBITMQ_USER = fromSecret(data.rabbitmq.secret, 'username');
       secrets.RABBITMQ_PASSWORD = fromSecret(data.rabbitmq.secret, 'password');
@@ -169,18 +260,44 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
   }
 
   for (const [key, value] of Object.entries(service.environment)) environment[key] = expandHosts(config, value);
-  return { environment, secrets, grant: (role) => grants.forEach((g) => g(role)), grantExecution: decryptWith(data) };
+  if (!(cacheVariable(major) in environment) && service.uses.includes('redis'))
+    environment[cacheVariable(major)] = 'redis';
+  // Every service of a Laravel image runs the same code (a queued mail is sent by the worker),
+  // so each gets the secrets any of them declares.
+  const imageSecrets = Object.values(config.services)
+    .filter((s) => s.image === image)
+    .reduce<AppSecretRefs>((all, s) => ({ ...all, ...s.secrets }), {});
+  const own = appSecrets(imageSecrets, scope);
+  const decryptData = decryptWith(data);
+  return {
+    environment,
+    secrets: { ...secrets, ...own.secrets },
+    grant: (role) => grants.forEach((g) => g(role)),
+    grantExecution: (role) => {
+      decryptData(role);
+      own.grantExecution(role);
+    },
+  };
 }
 
-/** The environment of a Next.js server: production mode on port 3000, plus config's own. */
-export function nextjsWiring(config: ResolvedConfig, serviceName: string): Wiring {
+/**
+ * The environment of a Next.js server: production mode on its port, its own public URL and the
+ * stage's API, plus config's own and its secrets. These are read on the server at run time
+ * (`NEXT_PUBLIC_*` would be baked into the image at build time; see the image contract).
+ */
+export function nextjsWiring(config: ResolvedConfig, serviceName: string, scope: Construct): Wiring {
   const service = config.services[serviceName];
   const environment: Record<string, string> = {
     NODE_ENV: 'production',
     PORT: String(service.port ?? 3000),
     HOSTNAME: '0.0.0.0',
     NEXT_TELEMETRY_DISABLED: '1',
+    SITE_URL: `https://${serviceHost(config, serviceName)}`,
   };
+  const apis = Object.keys(config.services).filter((name) => config.services[name].kind === 'laravel-web');
+  // Laravel serves routes/api.php under /api; one API per stage is what the seeds have.
+  if (apis.length === 1) environment.API_BASE_URL = `https://${serviceHost(config, apis[0])}/api`;
   for (const [key, value] of Object.entries(service.environment)) environment[key] = expandHosts(config, value);
-  return { environment, secrets: {}, grant: () => undefined, grantExecution: () => undefined };
+  const own = appSecrets(service.secrets ?? {}, scope);
+  return { environment, secrets: own.secrets, grant: () => undefined, grantExecution: own.grantExecution };
 }

@@ -1,8 +1,11 @@
 import type { SystemDefinition } from '../loader';
 
 const laravel = ['mysql', 'postgres', 'redis', 'rabbitmq', 'uploads'];
-/** Jobs go through RabbitMQ; cache and sessions through Redis. */
-const queues = { QUEUE_CONNECTION: 'rabbitmq', CACHE_STORE: 'redis', SESSION_DRIVER: 'redis' };
+/**
+ * Jobs go through RabbitMQ (vladimir-yuldashev/laravel-queue-rabbitmq); sessions through Redis.
+ * The cache store follows from `uses: redis`, under the name the image's Laravel reads.
+ */
+const queues = { QUEUE_CONNECTION: 'rabbitmq', SESSION_DRIVER: 'redis' };
 
 /**
  * CSL certification platform (`../shared/seeds/000_*.txt`): a Laravel API on PHP-FPM 8.3, two
@@ -20,6 +23,7 @@ export const csl: SystemDefinition = {
       repository: 'csl-platform/CSL-Certification-Rest-API',
       runtime: 'laravel',
       phpVersion: '8.3',
+      laravelVersion: 11,
       nginxSidecar: true,
       user: 'www-data',
       readonlyRootFilesystem: true,
@@ -38,7 +42,7 @@ export const csl: SystemDefinition = {
     },
   },
   services: {
-    api: { kind: 'laravel-web', image: 'api', host: 'api', healthCheckPath: '/up', uses: laravel, environment: queues },
+    api: { kind: 'laravel-web', image: 'api', host: 'api', uses: laravel, environment: queues },
     worker: { kind: 'laravel-worker', image: 'api', uses: laravel, environment: queues },
     scheduler: { kind: 'laravel-scheduler', image: 'api', uses: laravel, environment: queues },
     certification: {
@@ -46,7 +50,6 @@ export const csl: SystemDefinition = {
       image: 'certification',
       host: 'certification',
       healthCheckPath: '/',
-      environment: { NEXT_PUBLIC_API_BASE_URL: 'https://{host:api}/api' },
     },
     admin: { kind: 'nextjs', image: 'admin', host: 'admin' },
   },

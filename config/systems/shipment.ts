@@ -2,8 +2,11 @@ import type { SystemDefinition } from '../loader';
 import type { ExternalDatabaseConfig } from '../schema';
 
 const laravel = ['mysql', 'redis', 'uploads', 'dolibarr'];
-/** The seed's Redis cluster carries cache and queues. */
-const queues = { QUEUE_CONNECTION: 'redis', CACHE_STORE: 'redis', SESSION_DRIVER: 'redis' };
+/**
+ * The seed's Redis cluster carries cache, sessions and queues. The cache store follows from
+ * `uses: redis` under the name Laravel 10 reads (CACHE_DRIVER); the queue name is hash-tagged.
+ */
+const queues = { QUEUE_CONNECTION: 'redis', SESSION_DRIVER: 'redis' };
 
 /**
  * The read-only Dolibarr ERP database of one stage; the secret holds `username` and `password`.
@@ -44,18 +47,23 @@ export const shipment: SystemDefinition = {
   name: 'shipment',
   costCenter: 'shipmentapp',
   images: {
-    // The seed's image runs nginx and PHP-FPM under supervisord on port 80, as root, writing
-    // pid and socket files across the file system: it serves HTTP itself and needs a writable root.
+    // nginx and PHP-FPM under supervisord in one image, as the seed runs them, but built from
+    // images/shipment-web: non-root on 8080, every pid, socket and temp file under /tmp, so
+    // the root file system is read-only. PHP 8.1 means Laravel 10 at most. The web service's
+    // port (8080) is part of its load-balancer settings, which a CODE_DEPLOY ECS service cannot
+    // change in place: on a stage already deployed on port 80 the web service must be replaced.
     web: {
       repository: 'shipmentapp/shipmentapp',
       runtime: 'laravel',
       phpVersion: '8.1',
+      laravelVersion: 10,
       nginxSidecar: false,
-      readonlyRootFilesystem: false,
+      user: 'www-data',
+      readonlyRootFilesystem: true,
     },
   },
   services: {
-    web: { kind: 'laravel-web', image: 'web', host: 'api', healthCheckPath: '/up', uses: laravel, environment: queues },
+    web: { kind: 'laravel-web', image: 'web', host: 'api', port: 8080, uses: laravel, environment: queues },
     worker: { kind: 'laravel-worker', image: 'web', uses: laravel, environment: queues },
     scheduler: { kind: 'laravel-scheduler', image: 'web', uses: laravel, environment: queues },
   },

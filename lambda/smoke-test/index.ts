@@ -6,7 +6,11 @@ import { requiredEnv, sleep as realSleep, type Sleep } from '../shared/retry';
 /**
  * CodeDeploy's AfterAllowTestTraffic hook: requests the health path and the configured paths
  * of the green tasks through the load balancer's test listener, and tells CodeDeploy whether
- * they answered. Production traffic moves only after this succeeds.
+ * they answered, over HTTPS links only. Production traffic moves only after this succeeds.
+ *
+ * An app that does not trust the proxies in front of it (CloudFront, then the ALB, which
+ * speaks HTTP to the task) believes it is served over HTTP and builds `http://` links and
+ * redirects to its own host; a redirect or a page carrying one fails the test.
  */
 
 /** Where and what to check. */
@@ -31,6 +35,21 @@ export interface SmokeConfig {
 export interface Probe {
   readonly status?: number;
   readonly error?: string;
+  /** An `http://` URL of the service's own host found in the redirect or the body. */
+  readonly insecureUrl?: string;
+}
+
+/** At most this much of a body is read and searched. */
+export const MAX_BODY_BYTES = 512 * 1024;
+
+/**
+ * The first `http://` URL of `host` in a `Location` header or a body, also in its JSON-escaped
+ * form (`http:\/\/host`); undefined when there is none.
+ */
+export function findInsecureUrl(host: string, location: string | undefined, body: string): string | undefined {
+  const name = host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`http:(?:\\\\?/){2}${name}(?![\\w.-])[^\\s"'<>]*`, 'i');
+  return pattern.exec(location ?? '')?.[0] ?? pattern.exec(body)?.[0];
 }
 
 /** Sends one GET; tests pass their own. */
@@ -44,10 +63,19 @@ export interface SmokeResult {
 
 const codedeploy = new CodeDeployClient({});
 
+/** The part of a response the smoke test reads. */
+export interface Response {
+  readonly statusCode?: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  destroy(): void;
+}
+
 /** Opens an HTTPS request; tests pass their own. */
 export type RequestFn = (
   options: https.RequestOptions,
-  callback: (res: { statusCode?: number; resume(): void }) => void,
+  callback: (res: Response) => void,
 ) => {
   on(event: string, listener: (err: Error) => void): unknown;
   destroy(error?: Error): void;
@@ -70,8 +98,24 @@ export const httpsGetWith =
           timeout: config.timeoutMs,
         },
         (res) => {
-          res.resume();
-          resolve({ status: res.statusCode });
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const done = () => {
+            const location = res.headers.location;
+            const body = Buffer.concat(chunks).toString('utf8');
+            const insecureUrl = findInsecureUrl(config.host, Array.isArray(location) ? location[0] : location, body);
+            resolve({ status: res.statusCode, ...(insecureUrl ? { insecureUrl } : {}) });
+          };
+          res.on('data', (chunk: Buffer) => {
+            if (size >= MAX_BODY_BYTES) return;
+            chunks.push(chunk);
+            size += chunk.length;
+            if (size >= MAX_BODY_BYTES) {
+              res.destroy();
+              done();
+            }
+          });
+          res.on('end', done);
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${config.timeoutMs} ms`)));
@@ -82,9 +126,13 @@ export const httpsGetWith =
 /** {@link httpsGetWith} over Node's `https`. */
 export const httpsGet: Fetch = httpsGetWith(https.request as unknown as RequestFn);
 
-const ok = (probe: Probe) => probe.status !== undefined && probe.status >= 200 && probe.status < 400;
+const ok = (probe: Probe) =>
+  probe.status !== undefined && probe.status >= 200 && probe.status < 400 && probe.insecureUrl === undefined;
 
-/** Requests every path, retrying each a few times, and says whether all answered 2xx or 3xx. */
+/**
+ * Requests every path, retrying each a few times, and says whether all answered 2xx or 3xx
+ * without an `http://` link to the service's host.
+ */
 export async function smokeTest(
   config: SmokeConfig,
   fetch: Fetch = httpsGet,

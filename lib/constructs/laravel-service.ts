@@ -7,7 +7,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config';
+import { LARAVEL_HEALTH_PATH, laravelMajor, type ResolvedConfig } from '../../config';
 import { pascal } from '../names';
 import type { DataStack } from '../stacks/data-stack';
 import { laravelWiring, serviceHost } from '../wiring';
@@ -139,7 +139,8 @@ export class LaravelService extends Construct {
       const securityGroup = props.securityGroups.of(name);
       if (service.kind === 'laravel-web') {
         const port = service.port ?? 80;
-        const health = service.healthCheckPath ?? '/up';
+        // The loader fills this in per Laravel major; the fallback only serves hand-built configs.
+        const health = service.healthCheckPath ?? LARAVEL_HEALTH_PATH[laravelMajor(image)];
         const web = image.nginxSidecar
           ? {
               app: {

@@ -74,7 +74,7 @@ export class NextjsService extends Construct {
         scratchPaths: image.readonlyRootFilesystem ? NEXTJS_SCRATCH : [],
         healthCheck: `node -e "require('http').get('http://127.0.0.1:${port}${health}',r=>process.exit(r.statusCode<500?0:1)).on('error',()=>process.exit(1))"`,
       },
-      wiring: nextjsWiring(config, props.service),
+      wiring: nextjsWiring(config, props.service, this),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });

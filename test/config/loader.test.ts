@@ -179,7 +179,7 @@ describe('bad input names the system, stage, path and fix', () => {
       d.services.web.environment = { REDIS_PASSWORD: 'redis_password' };
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
-      'shipment.dev.services.web.environment.REDIS_PASSWORD: looks like a secret; plain environment values end up in the template (pass it through Secrets Manager instead)',
+      "shipment.dev.services.web.environment.REDIS_PASSWORD: looks like a secret; plain environment values end up in the template (move it to secrets: { REDIS_PASSWORD: { secretName: '...' } })",
     ]);
   });
 
@@ -254,16 +254,16 @@ describe('bad input names the system, stage, path and fix', () => {
       d.images.admin.nginxSidecar = true;
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
-      'csl.dev.images.admin: nginxSidecar, phpVersion and migrateCommand apply to Laravel images only; remove them',
+      'csl.dev.images.admin: nginxSidecar, phpVersion, laravelVersion and migrateCommand apply to Laravel images only; remove them',
     ]);
   });
 
   test('an environment value naming a host that no service has', () => {
     const bad = edited(csl, (d) => {
-      d.services.certification.environment = { NEXT_PUBLIC_API_BASE_URL: 'https://{host:backend}/api' };
+      d.services.certification.environment = { API_BASE_URL: 'https://{host:backend}/api' };
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
-      'csl.dev.services.certification.environment.NEXT_PUBLIC_API_BASE_URL: {host:backend} names no service with a host (use one of: api, certification, admin)',
+      'csl.dev.services.certification.environment.API_BASE_URL: {host:backend} names no service with a host (use one of: api, certification, admin)',
     ]);
   });
 
@@ -327,6 +327,97 @@ describe('pipeline settings', () => {
     expect(problemsOf(() => resolvePipeline(bad))).toEqual([
       'shipment.pipeline.connectionArn: must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)',
       "shipment.pipeline.repo: unknown key (did you mean 'repository'?)",
+    ]);
+  });
+});
+
+describe('the Laravel major of an image picks names and the health path (issue 13, gap 1)', () => {
+  test('PHP 8.1 means Laravel 10: shipment web health-checks /health, which Laravel 10 apps serve', () => {
+    const prod = resolveStage(shipment, 'prod');
+    expect(prod.images.web.laravelVersion).toBe(10);
+    expect(prod.services.web.healthCheckPath).toBe('/health');
+  });
+
+  test('Laravel 11 (PHP 8.3) keeps its built-in /up', () => {
+    expect(resolveStage(csl, 'prod').services.api.healthCheckPath).toBe('/up');
+    const unpinned = edited(csl, (d) => {
+      delete d.images.api.laravelVersion;
+    });
+    expect(resolveStage(unpinned, 'prod').services.api.healthCheckPath).toBe('/up');
+  });
+
+  test('/up on a Laravel 10 image is refused: the first deploy would never turn healthy', () => {
+    const bad = edited(shipment, (d) => {
+      d.services.web.healthCheckPath = '/up';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "shipment.dev.services.web.healthCheckPath: Laravel 10 has no /up route (it came with Laravel 11); use '/health' and serve it in the app (see docs/image-contract-shipment.md)",
+    ]);
+  });
+
+  test('Laravel 11 on PHP 8.1 is refused (laravel/laravel 11.x requires PHP ^8.2)', () => {
+    const bad = edited(shipment, (d) => {
+      d.images.web.laravelVersion = 11;
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toContain(
+      "shipment.dev.images.web.laravelVersion: Laravel 11 requires PHP 8.2 or later (set laravelVersion: 10 or phpVersion: '8.2')",
+    );
+  });
+
+  test('a cache variable the version does not read is named with its replacement', () => {
+    const bad = edited(shipment, (d) => {
+      d.services.worker.environment = { CACHE_STORE: 'redis' };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'shipment.dev.services.worker.environment.CACHE_STORE: Laravel 10 reads CACHE_DRIVER, not CACHE_STORE (rename it to CACHE_DRIVER)',
+    ]);
+  });
+});
+
+describe('Next.js run-time settings (issue 13, gap 5)', () => {
+  test('NEXT_PUBLIC_* in a Next.js service environment is refused: it is baked at build time', () => {
+    const bad = edited(csl, (d) => {
+      d.services.admin.environment = { NEXT_PUBLIC_API_BASE_URL: 'https://{host:api}/api' };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'csl.dev.services.admin.environment.NEXT_PUBLIC_API_BASE_URL: Next.js inlines NEXT_PUBLIC_* at build time and one image runs in every stage, so a run-time value never reaches the browser (name it API_BASE_URL and read it on the server; see docs/image-contract-csl.md)',
+    ]);
+  });
+});
+
+describe('per-service app secrets (issue 13, gap 6)', () => {
+  test('a secret by name, with a JSON key, or by ARN with its key, is accepted', () => {
+    const ok = edited(csl, (d) => {
+      d.services.api.secrets = {
+        MAIL_PASSWORD: { secretName: 'csl/mail', jsonKey: 'password' },
+        STRIPE_SECRET: {
+          secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:csl/stripe-AbCdEf',
+          keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        },
+      };
+    });
+    expect(resolveStage(ok, 'dev').services.api.secrets).toEqual({
+      MAIL_PASSWORD: { secretName: 'csl/mail', jsonKey: 'password' },
+      STRIPE_SECRET: expect.objectContaining({ secretArn: expect.stringContaining('csl/stripe') }),
+    });
+  });
+
+  test('a plaintext secret value is refused with the fix', () => {
+    const bad = edited(csl, (d) => {
+      d.services.api.secrets = { MAIL_PASSWORD: 'hunter2' };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "csl.dev.services.api.secrets.MAIL_PASSWORD: plaintext secret values are not allowed; store the value in Secrets Manager and write { secretName: '...', jsonKey?: '...' }",
+    ]);
+  });
+
+  test('a variable that is both a secret and plain environment is refused', () => {
+    const bad = edited(csl, (d) => {
+      d.services.api.secrets = { MAIL_USERNAME: { secretName: 'csl/mail', jsonKey: 'username' } };
+      d.services.api.environment = { MAIL_USERNAME: 'noreply' };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      'csl.dev.services.api.secrets.MAIL_USERNAME: is also a plain environment variable; keep it in one place (remove it from environment)',
     ]);
   });
 });

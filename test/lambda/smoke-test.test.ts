@@ -1,7 +1,17 @@
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as https from 'https';
-import { configFromEnv, handler, httpsGetWith, smokeTest, type Fetch, type SmokeConfig } from '../../lambda/smoke-test';
+import {
+  configFromEnv,
+  findInsecureUrl,
+  handler,
+  httpsGetWith,
+  MAX_BODY_BYTES,
+  smokeTest,
+  type Fetch,
+  type RequestFn,
+  type SmokeConfig,
+} from '../../lambda/smoke-test';
 
 const codedeployMock = mockClient(CodeDeployClient);
 const config: SmokeConfig = {
@@ -14,6 +24,41 @@ const config: SmokeConfig = {
   timeoutMs: 100,
 };
 const noWait = async () => undefined;
+
+/** A request function that answers with this status, headers and body, in chunks as a socket would. */
+function answering(
+  statusCode: number,
+  headers: Record<string, string> = {},
+  body = '',
+  calls: https.RequestOptions[] = [],
+): RequestFn {
+  return (options, callback) => {
+    calls.push(options);
+    const req = {
+      on: () => req,
+      destroy: () => undefined,
+      end: () => {
+        const listeners: Record<string, ((chunk?: Buffer) => void)[]> = {};
+        let destroyed = false;
+        callback({
+          statusCode,
+          headers,
+          on: (event: string, listener: (chunk?: Buffer) => void) =>
+            (listeners[event] = [...(listeners[event] ?? []), listener]),
+          destroy: () => {
+            destroyed = true;
+          },
+        } as never);
+        const bytes = Buffer.from(body);
+        for (let i = 0; i < bytes.length && !destroyed; i += 64 * 1024) {
+          listeners.data?.forEach((l) => l(bytes.subarray(i, i + 64 * 1024)));
+        }
+        if (!destroyed) listeners.end?.forEach((l) => l());
+      },
+    };
+    return req;
+  };
+}
 const event = { DeploymentId: 'd-ABC', LifecycleEventHookExecutionId: 'hook-1' };
 
 beforeEach(() => codedeployMock.reset());
@@ -45,15 +90,7 @@ test('fails when a path keeps failing, and says how', async () => {
 
 test('sends SNI and Host for the service, to the test listener', async () => {
   const calls: https.RequestOptions[] = [];
-  const fetch = httpsGetWith((options, callback) => {
-    calls.push(options);
-    const req = {
-      on: () => req,
-      destroy: () => undefined,
-      end: () => callback({ statusCode: 204, resume: () => undefined }),
-    };
-    return req;
-  });
+  const fetch = httpsGetWith(answering(204, {}, '', calls));
   await expect(fetch(config, '/up')).resolves.toEqual({ status: 204 });
   expect(calls[0]).toEqual(
     expect.objectContaining({
@@ -119,4 +156,48 @@ test('configFromEnv insists on a list of paths', () => {
   expect(configFromEnv({ LOAD_BALANCER: 'lb', PORT: '8443', HOST: 'h', PATHS: '["/up"]' })).toEqual(
     expect.objectContaining({ paths: ['/up'], attempts: 5 }),
   );
+});
+
+describe('http:// links to the stage (untrusted proxies)', () => {
+  test('a redirect to http:// of the service host fails the path, even after retries', async () => {
+    const fetch = httpsGetWith(answering(302, { location: 'http://api.cfpcsl.com/login' }));
+    const result = await smokeTest({ ...config, paths: ['/dashboard'] }, fetch, noWait);
+    expect(result).toEqual({
+      passed: false,
+      results: [{ path: '/dashboard', status: 302, insecureUrl: 'http://api.cfpcsl.com/login', attempts: 3 }],
+    });
+  });
+
+  test('a page or JSON carrying an http:// URL of the host fails', async () => {
+    const html = '<link rel="stylesheet" href="http://api.cfpcsl.com/build/app.css">';
+    await expect(httpsGetWith(answering(200, {}, html))(config, '/')).resolves.toEqual({
+      status: 200,
+      insecureUrl: 'http://api.cfpcsl.com/build/app.css',
+    });
+    const json = JSON.stringify({ next_page_url: 'http://api.cfpcsl.com/api/courses?page=2' });
+    await expect(httpsGetWith(answering(200, {}, json))(config, '/api/courses')).resolves.toEqual({
+      status: 200,
+      insecureUrl: 'http://api.cfpcsl.com/api/courses?page=2',
+    });
+  });
+
+  test('https links, other hosts and look-alike hosts pass', async () => {
+    const body =
+      '<svg xmlns="http://www.w3.org/2000/svg"></svg><a href="https://api.cfpcsl.com/x">x</a>' +
+      '<a href="http://api.cfpcsl.com.example.org/">y</a>';
+    await expect(
+      httpsGetWith(answering(200, { location: 'https://api.cfpcsl.com/' }, body))(config, '/'),
+    ).resolves.toEqual({
+      status: 200,
+    });
+  });
+
+  test('finds the escaped form and a port, and reads only the first part of a huge body', async () => {
+    expect(findInsecureUrl('api.cfpcsl.com', undefined, '{"u":"http:\\/\\/api.cfpcsl.com\\/x"}')).toBe(
+      'http:\\/\\/api.cfpcsl.com\\/x',
+    );
+    expect(findInsecureUrl('api.cfpcsl.com', 'HTTP://API.CFPCSL.COM:80/', '')).toBe('HTTP://API.CFPCSL.COM:80/');
+    const late = 'x'.repeat(MAX_BODY_BYTES + 1024) + 'http://api.cfpcsl.com/';
+    await expect(httpsGetWith(answering(200, {}, late))(config, '/')).resolves.toEqual({ status: 200 });
+  });
 });

@@ -7,12 +7,16 @@ import { dataStackCases } from './stacks/data-stack.cases';
 import { edgeNetworkCases } from './stacks/edge-network.cases';
 import { pipelineStackCases } from './stacks/pipeline-stack.cases';
 import { statefulContractCases } from './stateful-contract.cases';
+import { appWiringCases } from './app-wiring.cases';
+import { imageContractCases } from './image-contract.cases';
 
 // One synthesis of every stage, shared by the template tests of each construct and stack.
 const fixture = stageFixture();
 
 describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
+describe('what the running apps need', () => appWiringCases(fixture));
+describe('image contracts and reference images', () => imageContractCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
 describe('data, network and edge over time (issue 12)', () => edgeNetworkCases(fixture));

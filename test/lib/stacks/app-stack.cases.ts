@@ -38,7 +38,7 @@ export function appStackCases(f: StageFixture): void {
   });
 
   describe('Laravel wiring, in Laravel’s own names', () => {
-    test('csl api: MySQL with a read replica, PostgreSQL, Redis over TLS, RabbitMQ over TLS, S3 without keys', () => {
+    test('csl api: MySQL with a read replica, PostgreSQL, Redis over TLS, RabbitMQ (AMQPS), S3 without keys', () => {
       const api = app_(get('Csl-Prod').app, 'ApiApiTask');
       const env = envOf(api);
       expect(env).toEqual(
@@ -56,7 +56,7 @@ export function appStackCases(f: StageFixture): void {
           REDIS_PORT: '6379',
           RABBITMQ_PORT: '5671',
           RABBITMQ_VHOST: '/',
-          RABBITMQ_SSL: 'true',
+          RABBITMQ_SSL_VERIFY_PEER: 'true',
           FILESYSTEM_DISK: 's3',
           QUEUE_CONNECTION: 'rabbitmq',
         }),
@@ -172,8 +172,8 @@ export function appStackCases(f: StageFixture): void {
       expect(all.map((c) => c.Name)).toEqual(['App']);
       expect(all[0]).toEqual(
         expect.objectContaining({
-          PortMappings: [expect.objectContaining({ ContainerPort: 80 })],
-          ReadonlyRootFilesystem: false,
+          PortMappings: [expect.objectContaining({ ContainerPort: 8080 })],
+          ReadonlyRootFilesystem: true,
         }),
       );
     });
@@ -255,17 +255,16 @@ export function appStackCases(f: StageFixture): void {
   }
 
   describe('Next.js services', () => {
-    test('run the Next.js server on 3000; the certification portal gets the API base URL', () => {
+    test('run the Next.js server on 3000 and get the API base URL at run time', () => {
       const cert = app_(get('Csl-Staging').app, 'CertificationTask');
       expect(cert.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 3000 })]);
       expect(envOf(cert)).toEqual(
         expect.objectContaining({
           NODE_ENV: 'production',
           PORT: '3000',
-          NEXT_PUBLIC_API_BASE_URL: 'https://api.staging.cfpcsl.com/api',
+          API_BASE_URL: 'https://api.staging.cfpcsl.com/api',
         }),
       );
-      expect(envOf(app_(get('Csl-Staging').app, 'AdminTask')).NEXT_PUBLIC_API_BASE_URL).toBeUndefined();
       expect(cert.Secrets).toBeUndefined();
     });
   });
@@ -330,7 +329,7 @@ export function appStackCases(f: StageFixture): void {
 
     test('drains quickly and checks health fast, per tier', () => {
       get('Shipment-Prod').app.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-        HealthCheckPath: '/up',
+        HealthCheckPath: '/health', // Laravel 10: the app's own route (see docs/image-contract-shipment.md)
         HealthCheckIntervalSeconds: 10,
         HealthyThresholdCount: 2,
         TargetType: 'ip',
