@@ -13,7 +13,8 @@ import type { DataStack } from '../stacks/data-stack';
 import { laravelWiring, serviceHost } from '../wiring';
 import { AppTask, type AppContainerOptions } from './app-task';
 import { BlueGreenDeployment } from './blue-green';
-import { Migrations } from './migrations';
+import { hookBudgetMinutes } from '../../config/deployment-budget';
+import { Migrations, type MigratedDatabase } from './migrations';
 import type { LoadBalancer } from './load-balancer';
 import type { SecurityGroupLookup } from './service-security-groups';
 import { addWebService } from './web-service';
@@ -191,10 +192,15 @@ export class LaravelService extends Construct {
               task: this.migrationTask,
               securityGroup,
               vpc: props.vpc,
-              database: props.database,
+              databases: migratedDatabases(image.migrates ?? service.uses, {
+                mysql: props.database,
+                postgres: props.data.postgres?.primary,
+              }),
               snapshotPrefix: `predeploy-${config.system}-${config.stage}`,
               snapshotRetentionDays: config.deployment.snapshotRetentionDays,
+              snapshotsKept: config.deployment.snapshotsKept,
               timeout: Duration.minutes(config.deployment.migrationTimeoutMinutes),
+              budget: Duration.minutes(hookBudgetMinutes(config.deployment)),
               deploymentGroupArn,
               logRetention: props.logRetention,
             });
@@ -269,4 +275,18 @@ export class LaravelService extends Construct {
     this.services[name] = service;
     return service;
   }
+}
+
+/**
+ * The databases an image's migrations touch, in snapshot order (MySQL first, so its snapshots
+ * keep their names): the image's `migrates`, else the stores its web service `uses`.
+ */
+function migratedDatabases(
+  stores: readonly string[],
+  instances: Record<'mysql' | 'postgres', rds.IDatabaseInstance | undefined>,
+): MigratedDatabase[] {
+  return (['mysql', 'postgres'] as const).flatMap((key) => {
+    const instance = instances[key];
+    return stores.includes(key) && instance ? [{ key, instance }] : [];
+  });
 }

@@ -1,6 +1,7 @@
 import { baselineCases } from '../guard/baselines.cases';
 import { stageFixture } from '../stage-fixture';
 import { blueGreenCases } from './constructs/blue-green.cases';
+import { migrationsCases } from './constructs/migrations.cases';
 import { monitoringCases } from './constructs/monitoring.cases';
 import { appStackCases } from './stacks/app-stack.cases';
 import { dataStackCases } from './stacks/data-stack.cases';
@@ -13,6 +14,7 @@ const fixture = stageFixture();
 describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
+describe('migrations state machine', () => migrationsCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
 describe('delivery pipelines', () => pipelineStackCases(fixture));
 describe('stateful contract', () => statefulContractCases(fixture));
