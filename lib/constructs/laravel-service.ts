@@ -82,11 +82,13 @@ export class LaravelService extends Construct {
   /** Snapshot and migrations before each web deployment. */
   public readonly migrations?: Migrations;
   private readonly cluster: ecs.ICluster;
+  private readonly execEnabled: boolean;
 
   constructor(scope: Construct, id: string, props: LaravelServiceProps) {
     super(scope, id);
     const { config } = props;
     this.cluster = props.cluster;
+    this.execEnabled = config.deployment.execEnabled;
     const image = config.images[props.image];
     if (!image || image.runtime !== 'laravel') {
       throw new Error(`LaravelService: '${props.image}' is not a Laravel image of ${config.system}`);
@@ -153,7 +155,10 @@ export class LaravelService extends Construct {
                 port,
                 readonlyRootFilesystem: image.readonlyRootFilesystem,
                 scratchPaths: image.readonlyRootFilesystem ? NGINX_SCRATCH : [],
-                healthCheck: `wget -q -O /dev/null http://127.0.0.1:${port}${health} || exit 1`,
+                // curl, not wget: the official nginx images install curl (Debian:
+                // `apt-get install ... gettext-base curl`; Alpine: `apk add curl`) and the Debian
+                // one has no wget (nginxinc/docker-nginx, mainline/debian/Dockerfile).
+                healthCheck: `curl -fsS -o /dev/null http://127.0.0.1:${port}${health} || exit 1`,
               },
             }
           : {
@@ -269,9 +274,10 @@ export class LaravelService extends Construct {
       minHealthyPercent: healthy.min,
       maxHealthyPercent: healthy.max,
       circuitBreaker: { enable: true, rollback: true },
-      enableExecuteCommand: true,
+      enableExecuteCommand: this.execEnabled,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+    if (this.execEnabled) task.enableExec();
     this.services[name] = service;
     return service;
   }

@@ -1,5 +1,6 @@
 import { baselineCases } from '../guard/baselines.cases';
 import { stageFixture } from '../stage-fixture';
+import { appTaskCases } from './constructs/app-task.cases';
 import { blueGreenCases } from './constructs/blue-green.cases';
 import { migrationsCases } from './constructs/migrations.cases';
 import { monitoringCases } from './constructs/monitoring.cases';
@@ -15,6 +16,7 @@ describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
 describe('migrations state machine', () => migrationsCases(fixture));
+describe('task health checks and ECS Exec', () => appTaskCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
 describe('delivery pipelines', () => pipelineStackCases(fixture));
 describe('stateful contract', () => statefulContractCases(fixture));
