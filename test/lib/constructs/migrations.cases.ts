@@ -69,9 +69,7 @@ interface Outcome {
  * the definition makes before a step, so a loop costs the time it would on AWS.
  */
 async function execute(definition: AslDefinition, world: World, options: { timeoutSeconds?: number } = {}) {
-  const ecs = mockClient(ECSClient);
-  const rds = mockClient(RDSClient);
-  const codedeploy = mockClient(CodeDeployClient);
+  const { ecs, rds, codedeploy } = mocks();
   // The interpreter fills `$$.Execution.StartTime` with the real time; the clock starts there.
   const T0 = Date.now();
   const START = new Date(T0).toISOString();
@@ -163,10 +161,7 @@ async function execute(definition: AslDefinition, world: World, options: { timeo
     return {};
   };
 
-  const machine = new StateMachine({
-    ...definition,
-    TimeoutSeconds: options.timeoutSeconds ?? definition.TimeoutSeconds,
-  } as never);
+  const machine = machineOf(definition, options.timeoutSeconds);
   const input = { deploymentId: 'd-ABC', hookExecutionId: 'hook-1' };
   const execution = machine.run(input, {
     context: { Execution: { Input: input, StartTime: START } },
@@ -227,10 +222,42 @@ async function execute(definition: AslDefinition, world: World, options: { timeo
     stopTaskCalls: ecs.commandCalls(StopTaskCommand).length,
     pruned: (calls.PruneSnapshots ?? 0) > 0,
   };
-  ecs.restore();
-  rds.restore();
-  codedeploy.restore();
   return outcome;
+}
+
+const makeMocks = () => ({
+  ecs: mockClient(ECSClient),
+  rds: mockClient(RDSClient),
+  codedeploy: mockClient(CodeDeployClient),
+});
+type Mocks = ReturnType<typeof makeMocks>;
+let mocked: Mocks | undefined;
+/** The SDK mocks, made once (making them costs more than a run) and reset for each run. */
+function mocks(): Mocks {
+  mocked ??= makeMocks();
+  for (const mock of Object.values(mocked)) mock.reset();
+  return mocked;
+}
+function restoreMocks(): void {
+  for (const mock of Object.values(mocked ?? {})) mock.restore();
+  mocked = undefined;
+}
+
+const machines = new Map<string, StateMachine>();
+/**
+ * The interpreter's machine for a definition, validated once. The interpreter times an
+ * execution out in real time and keeps that timer after the end: only the timeout scenario
+ * keeps (a shortened) TimeoutSeconds.
+ */
+function machineOf(definition: AslDefinition, timeoutSeconds?: number): StateMachine {
+  const key = `${JSON.stringify(definition)}|${timeoutSeconds ?? ''}`;
+  let machine = machines.get(key);
+  if (!machine) {
+    const { TimeoutSeconds: _timeout, ...untimed } = definition;
+    machine = new StateMachine((timeoutSeconds ? { ...untimed, TimeoutSeconds: timeoutSeconds } : untimed) as never);
+    machines.set(key, machine);
+  }
+  return machine;
 }
 
 /** Runs the migration state machines of the stages, synthesized, through every way they end. */
@@ -270,6 +297,7 @@ export function migrationsCases(f: StageFixture): void {
   });
 
   describe('every ending reports to CodeDeploy exactly once, within the budget', () => {
+    afterAll(restoreMocks);
     // One stage: the tiers' definitions differ only in their numbers, and each run costs a few
     // hundred milliseconds of the suite.
     const cases = ['Csl-Prod'];
