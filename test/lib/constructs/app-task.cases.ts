@@ -1,3 +1,4 @@
+import { listenerPriority } from '../../../lib/constructs/load-balancer';
 import type { StageFixture } from '../../stage-fixture';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -19,6 +20,15 @@ export function appTaskCases(f: StageFixture): void {
     resources(id, 'AWS::ECS::TaskDefinition')
       .filter(([lid]) => lid.startsWith(prefix))
       .flatMap(([, r]) => r.Properties.ContainerDefinitions as Container[]);
+
+  test.each(ALL)('%s: every listener rule’s priority is its host’s hash, whatever the order of services', (id) => {
+    const rules = resources(id, 'AWS::ElasticLoadBalancingV2::ListenerRule');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const [, rule] of rules) {
+      const host = rule.Properties.Conditions[0].HostHeaderConfig.Values[0] as string;
+      expect([host, rule.Properties.Priority]).toEqual([host, listenerPriority(host)]);
+    }
+  });
 
   test('the nginx sidecar checks itself with curl, which the official nginx images have (the Debian one has no wget)', () => {
     const nginx = containersOf('Csl-Prod', 'ApiApiTask').find((c) => c.Name === 'Web')!;
