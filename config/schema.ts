@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deploymentBudgetIssues, MAX_DEPLOY_MINUTES } from './deployment-budget';
 
 /**
  * The schema of one resolved (system, stage) configuration.
@@ -374,6 +375,11 @@ const imageSchema = z.strictObject({
     .optional(),
   /** Laravel only: the one-off command a deploy runs before traffic moves. */
   migrateCommand: z.array(z.string()).min(1).optional(),
+  /**
+   * Laravel only: the databases its migrations change, each snapshotted before they run.
+   * Defaults to the databases its web service `uses`.
+   */
+  migrates: z.array(z.enum(['mysql', 'postgres'])).optional(),
   /** Run with a read-only root file system; scratch volumes cover what the app writes. */
   readonlyRootFilesystem: z.boolean(),
   /** Image tag; the deploy's `imageTag` context wins over it, and it wins over the tier's. */
@@ -485,10 +491,28 @@ const deploymentSchema = z.strictObject({
     .string()
     .regex(/^[\w][\w.-]{0,127}$/, 'must be a valid image tag')
     .optional(),
-  /** Longest a blue/green deployment may take before `cdk deploy` fails and rolls back. */
-  timeoutMinutes: z.number().int().min(10).max(360),
+  /**
+   * Longest `cdk deploy` waits for a blue/green deployment (until traffic is fully shifted)
+   * before it fails and rolls back; at most 55, see `config/deployment-budget.ts`.
+   */
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(10)
+    .max(MAX_DEPLOY_MINUTES, {
+      error: `CloudFormation waits at most 60 min for a custom resource; set at most ${MAX_DEPLOY_MINUTES}`,
+    }),
   /** Longest the migrations of a deployment may run before they are stopped. */
-  migrationTimeoutMinutes: z.number().int().min(1).max(55),
+  migrationTimeoutMinutes: z.number().int().min(1).max(45),
+  /** Longest the pre-migration snapshots may take to become available. */
+  snapshotTimeoutMinutes: z.number().int().min(1).max(30),
+  /** Most pre-migration snapshots kept per database (RDS allows 100 manual snapshots per region by default). */
+  snapshotsKept: z.number().int().min(1).max(50),
+  /**
+   * ECS Exec into this stage's tasks (break-glass shell, `artisan tinker`): adds writable SSM
+   * agent paths, a KMS key and an encrypted session log. Off in prod unless turned on.
+   */
+  execEnabled: z.boolean(),
   /** Days a pre-migration snapshot of the MySQL primary is kept. */
   snapshotRetentionDays: z.number().int().min(1).max(365),
   /** Thresholds of the alarms that roll a deployment back. */
@@ -592,6 +616,13 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
   });
   if (new Set(c.availabilityZones).size !== c.availabilityZones.length) {
     issue(['availabilityZones'], 'lists a zone twice; name each zone once');
+  }
+  for (const [path, message] of deploymentBudgetIssues(c.deployment)) issue(path, message);
+  for (const [key, image] of Object.entries(c.images)) {
+    image.migrates?.forEach((store, i) => {
+      if (!c[store])
+        issue(['images', key, 'migrates', i], `this stage has no ${store} to snapshot (remove '${store}')`);
+    });
   }
   const nat = natGatewayCount(c);
   if (nat > c.availabilityZones.length) {

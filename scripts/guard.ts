@@ -45,8 +45,11 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   'AWS::Backup::BackupVault',
 ]);
 
-/** What a change would do to an existing stateful resource. */
-export type DestructiveImpact = 'replace' | 'may-replace' | 'destroy' | 'orphan';
+/**
+ * What a change would do to an existing stateful resource, or (`refused`) an update AWS
+ * rejects, which fails the stack update halfway.
+ */
+export type DestructiveImpact = 'replace' | 'may-replace' | 'destroy' | 'orphan' | 'refused';
 
 /** One change that would replace, destroy or orphan a stateful resource. */
 export interface DestructiveChange {
@@ -64,6 +67,8 @@ export interface DestructiveChange {
    * final snapshot only).
    * `orphan`: the resource left the template and `DeletionPolicy: Retain` keeps it, no longer
    * managed by the stack.
+   * `refused`: an update ECS rejects: the network or load-balancer settings of a service with
+   * the `CODE_DEPLOY` deployment controller.
    */
   impact: DestructiveImpact;
   /** Why: the properties that force the replacement, or the deletion policy of a removed resource. */
@@ -115,7 +120,25 @@ const VERBS: Record<DestructiveImpact, string> = {
   'may-replace': 'MAYBE REPLACED',
   destroy: 'DESTROYED',
   orphan: 'ORPHANED',
+  refused: 'REFUSED BY ECS',
 };
+
+/**
+ * Properties of an `AWS::ECS::Service` that ECS does not update on a service with the
+ * `CODE_DEPLOY` deployment controller: for such a service UpdateService changes only the
+ * desired count, deployment configuration, health check grace period, placement and tag
+ * settings; "if the network configuration, platform version, task definition, or load balancer
+ * need to be updated, create a new CodeDeploy deployment" (ECS API reference, UpdateService).
+ * The task definition goes through the app's CodeDeploy deployment already.
+ */
+const CODE_DEPLOY_FIXED = ['NetworkConfiguration', 'LoadBalancers'];
+
+/** What to do instead of a refused update of a CODE_DEPLOY service. */
+const CODE_DEPLOY_FIX =
+  'ECS rejects this update on a CODE_DEPLOY service and the stack update fails. Revert it; ' +
+  'to change subnets or security groups, change them in the deployment (AppSpec networkConfiguration) ' +
+  'instead; to change its load balancer or target groups, create the service anew under a new construct ' +
+  'id (a new logical id), shift traffic to it, then remove the old one';
 
 /** An asset hash as the default synthesizer writes it into `S3Key`s: 64 hex digits, maybe a suffix. */
 const ASSET_HASH = /^[0-9a-f]{64}(\.[a-z]+)?$/;
@@ -161,6 +184,8 @@ export function findDestructiveChanges(stack: string, before: object, after: obj
   const changes: DestructiveChange[] = [];
   diff.resources.forEachDifference((logicalId, change) => {
     const type = change.oldResourceType ?? change.newResourceType;
+    const refused = refusedCodeDeployUpdate(change);
+    if (refused) changes.push({ stack, logicalId, type: type!, impact: 'refused', reason: refused });
     if (type === undefined || !isStateful(change)) return;
     const impact = REPORTED_IMPACTS[change.changeImpact];
     if (impact === undefined) return;
@@ -285,6 +310,19 @@ export function compareWithBaselines(
  */
 export function formatChange(c: DestructiveChange): string {
   return `${c.stack} ${c.logicalId} (${c.type}) would be ${VERBS[c.impact]}: ${c.reason}`;
+}
+
+/**
+ * Why ECS would reject this update of a CODE_DEPLOY service, and what to do; undefined when it
+ * would not (a replacement creates a new service, which ECS accepts).
+ */
+function refusedCodeDeployUpdate(change: ResourceDifference): string | undefined {
+  if (change.oldResourceType !== 'AWS::ECS::Service' || change.newResourceType !== 'AWS::ECS::Service')
+    return undefined;
+  if (change.oldValue?.Properties?.DeploymentController?.Type !== 'CODE_DEPLOY') return undefined;
+  if (change.changeImpact === ResourceImpact.WILL_REPLACE) return undefined;
+  const changed = CODE_DEPLOY_FIXED.filter((name) => change.propertyUpdates[name] !== undefined);
+  return changed.length > 0 ? `${changed.join(', ')} changed. ${CODE_DEPLOY_FIX}` : undefined;
 }
 
 /** True when the resource is stateful before or after the change (a type change counts too). */

@@ -2,6 +2,7 @@ import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { createHash } from 'crypto';
 import { assertHookEvent, reportHook, type HookEvent } from '../shared/codedeploy';
+import { REPORTED_ERROR } from '../shared/migration-contract';
 import { requiredEnv, retryOnThrottle, type Sleep } from '../shared/retry';
 
 /**
@@ -61,10 +62,73 @@ export async function startMigrations(
 }
 
 /**
- * Lambda entry point. When the state machine cannot be started, the hook is reported failed
- * at once, so the deployment rolls back now rather than when the hook times out.
+ * The `Error` of the state machine's final Fail state after it has reported Failed itself; an
+ * execution that failed with any other error (or timed out, or was stopped) has not reported.
  */
-export async function handler(event: unknown): Promise<HookResult> {
+export { REPORTED_ERROR };
+
+/** The EventBridge event Step Functions sends when an execution changes status. */
+export interface ExecutionStatusEvent {
+  readonly source: 'aws.states';
+  readonly 'detail-type': 'Step Functions Execution Status Change';
+  readonly detail: {
+    readonly executionArn: string;
+    readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+    /** The execution's input as JSON text: `{ deploymentId, hookExecutionId }`. */
+    readonly input?: string | null;
+    readonly error?: string | null;
+    readonly cause?: string | null;
+  };
+}
+
+/** What {@link reportStoppedExecution} did. */
+export interface StoppedResult {
+  readonly reported: boolean;
+  readonly reason: string;
+}
+
+/**
+ * Reports the hook Failed for an execution that ended without reporting: it timed out (a
+ * timed-out execution runs no Catch), was stopped by hand, or failed outside the state
+ * machine's own failure path. An execution that already reported is left alone, so each hook
+ * gets exactly one report.
+ */
+export async function reportStoppedExecution(
+  client: CodeDeployClient,
+  event: ExecutionStatusEvent,
+  sleep?: Sleep,
+): Promise<StoppedResult> {
+  const { status, error, input, executionArn } = event.detail;
+  if (status === 'SUCCEEDED' || status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+    return { reported: false, reason: `${executionArn} is ${status}; the state machine reported itself` };
+  }
+  if (status === 'FAILED' && error === REPORTED_ERROR) {
+    return { reported: false, reason: `${executionArn} failed after reporting Failed itself` };
+  }
+  let hook: unknown;
+  try {
+    const parsed = JSON.parse(input ?? 'null') as { deploymentId?: string; hookExecutionId?: string } | null;
+    hook = { DeploymentId: parsed?.deploymentId, LifecycleEventHookExecutionId: parsed?.hookExecutionId };
+  } catch {
+    hook = undefined;
+  }
+  assertHookEvent(hook);
+  await reportHook(client, hook, 'Failed', sleep);
+  return { reported: true, reason: `${executionArn} ended ${status}${error ? ` (${error})` : ''}; reported Failed` };
+}
+
+function isExecutionStatusEvent(event: unknown): event is ExecutionStatusEvent {
+  return (event as Partial<ExecutionStatusEvent> | undefined)?.source === 'aws.states';
+}
+
+/**
+ * Lambda entry point, for two callers. CodeDeploy's BeforeInstall hook starts the state
+ * machine; when it cannot be started, the hook is reported failed at once, so the deployment
+ * rolls back now rather than when the hook times out. EventBridge's execution status change
+ * reports an execution that ended without reporting.
+ */
+export async function handler(event: unknown): Promise<HookResult | StoppedResult> {
+  if (isExecutionStatusEvent(event)) return reportStoppedExecution(codedeploy, event);
   assertHookEvent(event);
   try {
     return await startMigrations(sfn, requiredEnv('STATE_MACHINE_ARN'), event);

@@ -7,6 +7,7 @@ import {
   type DesiredStatus,
   type Task,
 } from '@aws-sdk/client-ecs';
+import { assertBeforeDeadline, executionDeadline, type DeadlineFields } from '../shared/deadline';
 import { requiredEnv, retryOnThrottle, type Sleep } from '../shared/retry';
 
 /**
@@ -19,14 +20,15 @@ import { requiredEnv, retryOnThrottle, type Sleep } from '../shared/retry';
  */
 
 /** What the state machine sends. */
-export interface MigrationEvent {
+export interface MigrationEvent extends DeadlineFields {
   readonly action: 'start' | 'check';
   /** CodeDeploy deployment id. */
   readonly deploymentId: string;
-  /** `check`: the task `start` returned. */
-  readonly taskArn?: string;
-  /** `check`: epoch milliseconds after which the task is stopped and the deployment fails. */
-  readonly deadline?: number;
+  /**
+   * `check`: what `start` returned, passed whole so that the state machine never reads a field
+   * that may be absent (a missing JSONPath fails an execution with an uncatchable States.Runtime).
+   */
+  readonly migration?: MigrationResult | null;
 }
 
 /** Where and how the migration task runs. */
@@ -102,8 +104,14 @@ export async function startMigration(
   deploymentId: string,
   now: number = Date.now(),
   sleep?: Sleep,
+  budget: DeadlineFields = {},
 ): Promise<MigrationResult> {
+  // Also ends the wait while another deployment's migration runs: the hook must report in time.
+  assertBeforeDeadline(budget, now, 'the migrations have not started');
   const ours = startedBy(deploymentId);
+  /** The task's deadline: its own time limit, or the hook's deadline when that comes first. */
+  const deadlineFrom = (start: number) =>
+    Math.min(start + config.timeoutSeconds * 1000, executionDeadline(budget) ?? Number.POSITIVE_INFINITY);
   // A retried event must not start a second task: find the one this deployment started.
   for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
     const [existing] = await describe(
@@ -113,8 +121,7 @@ export async function startMigration(
       sleep,
     );
     if (existing?.taskArn) {
-      const started = existing.createdAt?.getTime() ?? now;
-      return { taskArn: existing.taskArn, deadline: started + config.timeoutSeconds * 1000 };
+      return { taskArn: existing.taskArn, deadline: deadlineFrom(existing.createdAt?.getTime() ?? now) };
     }
   }
   // Two migrations never run at once in a stage: wait while another deployment's runs.
@@ -152,7 +159,7 @@ export async function startMigration(
     const reasons = (out.failures ?? []).map((f) => `${f.arn ?? config.taskDefinition}: ${f.reason}`).join('; ');
     throw new MigrationFailedError(`the migration task did not start: ${reasons || 'no task returned'}`);
   }
-  return { taskArn: task.taskArn, deadline: now + config.timeoutSeconds * 1000 };
+  return { taskArn: task.taskArn, deadline: deadlineFrom(now) };
 }
 
 /** Reports the migration task's outcome; stops it and fails once the deadline has passed. */
@@ -187,7 +194,9 @@ export async function checkMigration(
         ),
       { sleep },
     );
-    throw new MigrationFailedError(`the migrations ran past ${config.timeoutSeconds} s and were stopped; see ${logs}`);
+    throw new MigrationFailedError(
+      `the migrations ran past their deadline (${config.timeoutSeconds} s, or the hook's budget) and were stopped; see ${logs}`,
+    );
   }
   return { done: false, taskArn, deadline, logs };
 }
@@ -211,18 +220,30 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): MigrationCo
   };
 }
 
-/** Lambda entry point. */
-export async function handler(event: MigrationEvent): Promise<MigrationResult> {
-  const config = configFromEnv();
+/** Runs one step of the state machine: `start` or `check`. */
+export async function runStep(
+  client: ECSClient,
+  config: MigrationConfig,
+  event: MigrationEvent,
+  now: number = Date.now(),
+  sleep?: Sleep,
+): Promise<MigrationResult> {
   switch (event.action) {
     case 'start':
-      return startMigration(ecs, config, event.deploymentId);
-    case 'check':
-      if (!event.taskArn || event.deadline === undefined) {
-        throw new Error("'check' needs the taskArn and deadline that 'start' returned");
+      return startMigration(client, config, event.deploymentId, now, sleep, event);
+    case 'check': {
+      const { taskArn, deadline } = event.migration ?? {};
+      if (!taskArn || typeof deadline !== 'number') {
+        throw new MigrationFailedError("'check' needs the taskArn and deadline that 'start' returned");
       }
-      return checkMigration(ecs, config, event.taskArn, event.deadline);
+      return checkMigration(client, config, taskArn, deadline, now, sleep);
+    }
     default:
       throw new Error(`unknown action '${(event as { action?: string }).action}' (use start or check)`);
   }
+}
+
+/** Lambda entry point. */
+export async function handler(event: MigrationEvent): Promise<MigrationResult> {
+  return runStep(ecs, configFromEnv(), event);
 }

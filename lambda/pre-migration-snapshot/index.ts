@@ -5,6 +5,7 @@ import {
   RDSClient,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
+import { assertBeforeDeadline, type DeadlineFields } from '../shared/deadline';
 import { requiredEnv, retryOnThrottle, type Sleep } from '../shared/retry';
 
 /**
@@ -15,7 +16,7 @@ import { requiredEnv, retryOnThrottle, type Sleep } from '../shared/retry';
  */
 
 /** What the state machine sends. */
-export interface SnapshotEvent {
+export interface SnapshotEvent extends DeadlineFields {
   readonly action: 'start' | 'check' | 'prune';
   /** CodeDeploy deployment id; the snapshot is named after it. */
   readonly deploymentId: string;
@@ -29,6 +30,15 @@ export interface SnapshotConfig {
   readonly prefix: string;
   /** Days a pre-deploy snapshot is kept. */
   readonly retentionDays: number;
+  /**
+   * Most pre-deploy snapshots kept of this instance, the current one included. RDS allows 100
+   * manual snapshots per region by default (RDS quotas, "Manual DB instance snapshots"), shared
+   * with every other manual snapshot in the account: several deploys a day would exhaust it
+   * within the retention, and CreateDBSnapshot then fails with SnapshotQuotaExceeded.
+   *
+   * @default - no limit by count
+   */
+  readonly keep?: number;
 }
 
 /** What each step returns. */
@@ -128,7 +138,10 @@ export async function checkSnapshot(
   return result(id, snapshot);
 }
 
-/** Deletes this stage's pre-deploy snapshots older than the retention, never the current one. */
+/**
+ * Deletes this stage's pre-deploy snapshots older than the retention, and beyond the newest
+ * `keep`, never the current one.
+ */
 export async function pruneSnapshots(
   client: RDSClient,
   config: SnapshotConfig,
@@ -138,7 +151,7 @@ export async function pruneSnapshots(
 ): Promise<SnapshotResult> {
   const current = snapshotId(config.prefix, deploymentId);
   const cutoff = now.getTime() - config.retentionDays * 24 * 60 * 60 * 1000;
-  const deleted: string[] = [];
+  const ours: DBSnapshot[] = [];
   let marker: string | undefined;
   do {
     const page = await retryOnThrottle(
@@ -153,46 +166,107 @@ export async function pruneSnapshots(
       { sleep },
     );
     for (const snapshot of page.DBSnapshots ?? []) {
-      const id = snapshot.DBSnapshotIdentifier ?? '';
-      const created = snapshot.SnapshotCreateTime?.getTime();
-      if (id === current || !id.startsWith(`${config.prefix}-`) || created === undefined || created >= cutoff) continue;
-      if (snapshot.Status !== 'available') continue;
-      try {
-        await retryOnThrottle(() => client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id })), { sleep });
-        deleted.push(id);
-      } catch (err) {
-        if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
-      }
+      if (snapshot.DBSnapshotIdentifier?.startsWith(`${config.prefix}-`)) ours.push(snapshot);
     }
     marker = page.Marker;
   } while (marker);
+
+  // Newest first; the current snapshot counts towards `keep` even when RDS has not dated it yet.
+  const time = (s: DBSnapshot) =>
+    s.DBSnapshotIdentifier === current ? Number.POSITIVE_INFINITY : (s.SnapshotCreateTime?.getTime() ?? 0);
+  ours.sort((a, b) => time(b) - time(a));
+  const deleted: string[] = [];
+  for (const [rank, snapshot] of ours.entries()) {
+    const id = snapshot.DBSnapshotIdentifier!;
+    const created = snapshot.SnapshotCreateTime?.getTime();
+    if (id === current || created === undefined || snapshot.Status !== 'available') continue;
+    const tooOld = created < cutoff;
+    const tooMany = config.keep !== undefined && rank >= config.keep;
+    if (!tooOld && !tooMany) continue;
+    try {
+      await retryOnThrottle(() => client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id })), { sleep });
+      deleted.push(id);
+    } catch (err) {
+      if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
+    }
+  }
   return { snapshotId: current, status: 'pruned', ready: true, deleted };
 }
 
-/** Reads the configuration from the function's environment. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SnapshotConfig {
+/** One instance the function snapshots, as the construct passes it in `DB_INSTANCES`. */
+export interface SnapshotInstance {
+  /** The DB instance identifier. */
+  readonly id: string;
+  /** Name prefix of its pre-deploy snapshots. */
+  readonly prefix: string;
+}
+
+/** The environment the construct sets; see {@link configFromEnv}. */
+export interface SnapshotEnvironment {
+  /** JSON list of {@link SnapshotInstance}: every store the image's migrations touch. */
+  readonly DB_INSTANCES: string;
+  readonly RETENTION_DAYS: string;
+  /** Most pre-deploy snapshots kept per instance. */
+  readonly KEEP_SNAPSHOTS: string;
+}
+
+/** Reads the configuration of every instance from the function's environment. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SnapshotConfig[] {
   const retentionDays = Number(requiredEnv('RETENTION_DAYS', env));
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new Error(`RETENTION_DAYS must be a whole number of days, got '${env.RETENTION_DAYS}'`);
   }
-  return {
-    dbInstanceIdentifier: requiredEnv('DB_INSTANCE_IDENTIFIER', env),
-    prefix: requiredEnv('SNAPSHOT_PREFIX', env),
-    retentionDays,
-  };
+  const keep = Number(requiredEnv('KEEP_SNAPSHOTS', env));
+  if (!Number.isInteger(keep) || keep < 1) {
+    throw new Error(`KEEP_SNAPSHOTS must be a whole number of snapshots, got '${env.KEEP_SNAPSHOTS}'`);
+  }
+  let instances: SnapshotInstance[];
+  try {
+    instances = JSON.parse(requiredEnv('DB_INSTANCES', env)) as SnapshotInstance[];
+  } catch (err) {
+    throw new Error(`DB_INSTANCES must be a JSON list of {id, prefix}: ${String(err)}`);
+  }
+  if (!Array.isArray(instances) || instances.length === 0 || !instances.every((i) => i?.id && i?.prefix)) {
+    throw new Error('DB_INSTANCES must be a non-empty JSON list of {id, prefix}');
+  }
+  return instances.map((i) => ({ dbInstanceIdentifier: i.id, prefix: i.prefix, retentionDays, keep }));
+}
+
+/** What the handler returns: every instance's result, `ready` once all snapshots are available. */
+export interface SnapshotsResult {
+  readonly ready: boolean;
+  readonly snapshots: SnapshotResult[];
+}
+
+/** Runs one action over every instance. */
+export async function run(
+  client: RDSClient,
+  configs: SnapshotConfig[],
+  event: SnapshotEvent,
+  now: Date = new Date(),
+  sleep?: Sleep,
+): Promise<SnapshotsResult> {
+  if (event.action !== 'prune') assertBeforeDeadline(event, now.getTime(), 'the pre-migration snapshot is not ready');
+  const snapshots: SnapshotResult[] = [];
+  for (const config of configs) {
+    switch (event.action) {
+      case 'start':
+        snapshots.push(await startSnapshot(client, config, event.deploymentId, sleep));
+        break;
+      case 'check':
+        snapshots.push(await checkSnapshot(client, config, event.deploymentId, sleep));
+        break;
+      case 'prune':
+        snapshots.push(await pruneSnapshots(client, config, event.deploymentId, now, sleep));
+        break;
+      default:
+        throw new Error(`unknown action '${(event as { action?: string }).action}' (use start, check or prune)`);
+    }
+  }
+  return { ready: snapshots.every((s) => s.ready), snapshots };
 }
 
 /** Lambda entry point. */
-export async function handler(event: SnapshotEvent): Promise<SnapshotResult> {
-  const config = configFromEnv();
-  switch (event.action) {
-    case 'start':
-      return startSnapshot(rds, config, event.deploymentId);
-    case 'check':
-      return checkSnapshot(rds, config, event.deploymentId);
-    case 'prune':
-      return pruneSnapshots(rds, config, event.deploymentId);
-    default:
-      throw new Error(`unknown action '${(event as { action?: string }).action}' (use start, check or prune)`);
-  }
+export async function handler(event: SnapshotEvent): Promise<SnapshotsResult> {
+  return run(rds, configFromEnv(), event);
 }

@@ -5,6 +5,9 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
 import type { Wiring } from '../wiring';
 
+/** Where the ECS Exec agent (the managed SSM agent) writes inside a container. */
+const EXEC_AGENT_PATHS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm'];
+
 /** A container of an {@link AppTask}. */
 export interface AppContainerOptions {
   /** The image to run. */
@@ -57,6 +60,9 @@ export class AppTask extends Construct {
   public readonly web: ecs.ContainerDefinition;
   /** Where the containers log. */
   public readonly logGroup: logs.LogGroup;
+  private execEnabled = false;
+  /** Containers with a read-only root file system. */
+  private readonly readOnly = new Set<ecs.ContainerDefinition>();
 
   constructor(scope: Construct, id: string, props: AppTaskProps) {
     super(scope, id);
@@ -87,14 +93,33 @@ export class AppTask extends Construct {
       'ecr:GetAuthorizationToken has no resource-level permissions; image pulls and secret reads are scoped to their repositories and secrets.',
     );
     acknowledge(
-      this.taskDefinition.taskRole,
-      'AwsSolutions-IAM5[Resource::*]',
-      "ECS Exec's ssmmessages channel actions have no resource-level permissions; operators use it to reach the private RabbitMQ console and run artisan.",
-    );
-    acknowledge(
       this.taskDefinition,
       'AwsSolutions-ECS2',
       'Plain environment variables hold only non-secret settings (hosts, ports, names); every password and key is an ECS secret from Secrets Manager.',
+    );
+  }
+
+  /**
+   * Prepares the task for ECS Exec, for a service that enables it. The managed SSM agent writes
+   * to `/var/lib/amazon/ssm` and `/var/log/amazon/ssm` and crashes on a read-only root file
+   * system (aws/containers-roadmap#1359; the workaround there is writable volumes at these
+   * paths), so every read-only container gets scratch volumes for them. Call it only where Exec
+   * is on: the volumes are unused otherwise.
+   */
+  public enableExec(): void {
+    if (this.execEnabled) return;
+    this.execEnabled = true;
+    for (const container of this.readOnly) {
+      EXEC_AGENT_PATHS.forEach((path, i) => {
+        const volume = `${container.containerName.toLowerCase()}-ssm-${i}`;
+        this.taskDefinition.addVolume({ name: volume });
+        container.addMountPoints({ containerPath: path, sourceVolume: volume, readOnly: false });
+      });
+    }
+    acknowledge(
+      this.taskDefinition.taskRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      "ECS Exec's ssmmessages channel actions have no resource-level permissions; operators use it to reach the private RabbitMQ console and run artisan.",
     );
   }
 
@@ -124,6 +149,7 @@ export class AppTask extends Construct {
         mode: ecs.AwsLogDriverMode.NON_BLOCKING,
       }),
     });
+    if (options.readonlyRootFilesystem) this.readOnly.add(container);
     options.scratchPaths.forEach((path, i) => {
       const volume = `${name.toLowerCase()}-scratch-${i}`;
       this.taskDefinition.addVolume({ name: volume });

@@ -10,7 +10,9 @@ import { Stack } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { EcsDeployment } from '@cdklabs/cdk-ecs-codedeploy';
 import { Construct } from 'constructs';
+import * as path from 'path';
 import type { ResolvedConfig } from '../../config';
+import { MAX_DEPLOY_MINUTES, SMOKE_TEST_MINUTES } from '../../config/deployment-budget';
 import { acknowledge, acknowledgeProviderFramework } from '../nag';
 import { HandlerFunction } from './handler-function';
 import { TEST_LISTENER_PORT, type LoadBalancer } from './load-balancer';
@@ -114,7 +116,7 @@ export class BlueGreenDeployment extends Construct {
         HOST: props.host,
         PATHS: JSON.stringify(props.smokePaths),
       },
-      timeout: Duration.minutes(2),
+      timeout: Duration.minutes(SMOKE_TEST_MINUTES),
       vpc: props.vpc,
       securityGroups: [smokeGroup],
       logRetention: props.logRetention,
@@ -125,6 +127,11 @@ export class BlueGreenDeployment extends Construct {
     const hooks = [this.smokeTest, ...(beforeInstall ? [beforeInstall] : [])];
     for (const hook of hooks) hook.grantInvoke(this.deploymentGroup.role);
 
+    if (deployment.timeoutMinutes > MAX_DEPLOY_MINUTES) {
+      throw new Error(
+        `${this.node.path}: deployment.timeoutMinutes ${deployment.timeoutMinutes} is above ${MAX_DEPLOY_MINUTES}; CloudFormation waits at most 60 min for a custom resource`,
+      );
+    }
     this.deployment = new EcsDeployment({
       deploymentGroup: this.deploymentGroup,
       targetService: {
@@ -146,6 +153,7 @@ export class BlueGreenDeployment extends Construct {
       const fn = child as lambda.CfnFunction;
       if (fn instanceof lambda.CfnFunction && fn.runtime === 'nodejs20.x') fn.runtime = lambda.Runtime.NODEJS_24_X.name;
     }
+    this.completeWhenTrafficShifted();
     acknowledgeProviderFramework(this.deploymentGroup.node.findChild('Deployment'), '@cdklabs/cdk-ecs-codedeploy');
     const stack = Stack.of(this);
     for (const hook of hooks) {
@@ -155,6 +163,34 @@ export class BlueGreenDeployment extends Construct {
         'CodeDeploy invokes the hook function; the grant covers its versions, as Lambda grants do.',
       );
     }
+  }
+
+  /**
+   * Makes `cdk deploy` return once production traffic is fully on green, not when blue is gone:
+   * the provider's is-complete function runs `lambda/deployment-waiter` instead of the
+   * construct's own handler, which waits for `Succeeded`, i.e. through the termination wait
+   * (prod: 60 min, past CloudFormation's one-hour limit for a custom resource).
+   */
+  private completeWhenTrafficShifted(): void {
+    const provider = this.deploymentGroup.node.findChild('Deployment');
+    const fn = provider.node.tryFindChild('DeploymentProviderIsCompleteLambda');
+    if (!(fn instanceof lambda.Function)) {
+      throw new Error(
+        `${this.node.path}: @cdklabs/cdk-ecs-codedeploy no longer has DeploymentProviderIsCompleteLambda; check lambda/deployment-waiter against its new version`,
+      );
+    }
+    const code = lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'build', 'lambda', 'deployment-waiter')).bind(
+      this,
+    );
+    const cfn = fn.node.defaultChild as lambda.CfnFunction;
+    cfn.code = { s3Bucket: code.s3Location!.bucketName, s3Key: code.s3Location!.objectKey };
+    cfn.handler = 'index.handler';
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'],
+        resources: [this.deploymentGroup.deploymentGroupArn],
+      }),
+    );
   }
 
   /** Lets a hook function report its outcome for this deployment group, and nothing else. */

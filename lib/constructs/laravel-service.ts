@@ -13,7 +13,8 @@ import type { DataStack } from '../stacks/data-stack';
 import { laravelWiring, serviceHost } from '../wiring';
 import { AppTask, type AppContainerOptions } from './app-task';
 import { BlueGreenDeployment } from './blue-green';
-import { Migrations } from './migrations';
+import { hookBudgetMinutes } from '../../config/deployment-budget';
+import { Migrations, type MigratedDatabase } from './migrations';
 import type { LoadBalancer } from './load-balancer';
 import type { SecurityGroupLookup } from './service-security-groups';
 import { addWebService } from './web-service';
@@ -81,11 +82,13 @@ export class LaravelService extends Construct {
   /** Snapshot and migrations before each web deployment. */
   public readonly migrations?: Migrations;
   private readonly cluster: ecs.ICluster;
+  private readonly execEnabled: boolean;
 
   constructor(scope: Construct, id: string, props: LaravelServiceProps) {
     super(scope, id);
     const { config } = props;
     this.cluster = props.cluster;
+    this.execEnabled = config.deployment.execEnabled;
     const image = config.images[props.image];
     if (!image || image.runtime !== 'laravel') {
       throw new Error(`LaravelService: '${props.image}' is not a Laravel image of ${config.system}`);
@@ -153,7 +156,10 @@ export class LaravelService extends Construct {
                 port,
                 readonlyRootFilesystem: image.readonlyRootFilesystem,
                 scratchPaths: image.readonlyRootFilesystem ? NGINX_SCRATCH : [],
-                healthCheck: `wget -q -O /dev/null http://127.0.0.1:${port}${health} || exit 1`,
+                // curl, not wget: the official nginx images install curl (Debian:
+                // `apt-get install ... gettext-base curl`; Alpine: `apk add curl`) and the Debian
+                // one has no wget (nginxinc/docker-nginx, mainline/debian/Dockerfile).
+                healthCheck: `curl -fsS -o /dev/null http://127.0.0.1:${port}${health} || exit 1`,
               },
             }
           : {
@@ -192,10 +198,15 @@ export class LaravelService extends Construct {
               task: this.migrationTask,
               securityGroup,
               vpc: props.vpc,
-              database: props.database,
+              databases: migratedDatabases(image.migrates ?? service.uses, {
+                mysql: props.database,
+                postgres: props.data.postgres?.primary,
+              }),
               snapshotPrefix: `predeploy-${config.system}-${config.stage}`,
               snapshotRetentionDays: config.deployment.snapshotRetentionDays,
+              snapshotsKept: config.deployment.snapshotsKept,
               timeout: Duration.minutes(config.deployment.migrationTimeoutMinutes),
+              budget: Duration.minutes(hookBudgetMinutes(config.deployment)),
               deploymentGroupArn,
               logRetention: props.logRetention,
             });
@@ -264,10 +275,25 @@ export class LaravelService extends Construct {
       minHealthyPercent: healthy.min,
       maxHealthyPercent: healthy.max,
       circuitBreaker: { enable: true, rollback: true },
-      enableExecuteCommand: true,
+      enableExecuteCommand: this.execEnabled,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+    if (this.execEnabled) task.enableExec();
     this.services[name] = service;
     return service;
   }
+}
+
+/**
+ * The databases an image's migrations touch, in snapshot order (MySQL first, so its snapshots
+ * keep their names): the image's `migrates`, else the stores its web service `uses`.
+ */
+function migratedDatabases(
+  stores: readonly string[],
+  instances: Record<'mysql' | 'postgres', rds.IDatabaseInstance | undefined>,
+): MigratedDatabase[] {
+  return (['mysql', 'postgres'] as const).flatMap((key) => {
+    const instance = instances[key];
+    return stores.includes(key) && instance ? [{ key, instance }] : [];
+  });
 }

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { createHash } from 'crypto';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
@@ -100,6 +101,27 @@ export interface LoadBalancerTarget {
   readonly healthCheckPath: string;
   /** How long a deregistered task keeps draining. */
   readonly deregistrationDelay: Duration;
+  /**
+   * The listener rule priority of the host, for the rare host whose hash collides with another's.
+   *
+   * @default - derived from the host name, see {@link listenerPriority}
+   */
+  readonly priority?: number;
+}
+
+/** ALB listener rule priorities run from 1 to 50000 (ELB API reference, CreateRule). */
+const MAX_PRIORITY = 50000;
+
+/**
+ * The listener rule priority of a host: a hash of the host name, so it never depends on the
+ * order of services in config. After the first blue/green swap CodeDeploy, not CloudFormation,
+ * decides which target group a rule forwards to; a rule whose priority moved to another host
+ * would send that host's live traffic to the wrong, possibly empty, target group. Adding,
+ * removing or reordering services therefore never changes an existing rule's priority.
+ */
+export function listenerPriority(host: string): number {
+  const digest = createHash('sha256').update(host.toLowerCase()).digest();
+  return (digest.readUInt32BE(0) % MAX_PRIORITY) + 1;
 }
 
 /**
@@ -125,7 +147,8 @@ export class LoadBalancer extends Construct {
   /** The regional certificate for every host. */
   public readonly certificate: acm.Certificate;
   private readonly vpc: ec2.IVpc;
-  private priority = 0;
+  /** Hosts by the priority their rules hold. */
+  private readonly priorities = new Map<number, string>();
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
@@ -207,11 +230,18 @@ export class LoadBalancer extends Construct {
         },
       });
     const targets = { blue: group('Blue'), green: group('Green') };
-    this.priority += 10;
+    const priority = target.priority ?? listenerPriority(target.host);
+    const holder = this.priorities.get(priority);
+    if (holder !== undefined) {
+      throw new Error(
+        `${this.node.path}: ${target.host} and ${holder} both get listener priority ${priority}; give ${target.host} an explicit priority (one no other host uses), never change ${holder}'s`,
+      );
+    }
+    this.priorities.set(priority, target.host);
     const conditions = [elbv2.ListenerCondition.hostHeaders([target.host])];
-    this.https.addTargetGroups(target.name, { priority: this.priority, conditions, targetGroups: [targets.blue] });
+    this.https.addTargetGroups(target.name, { priority, conditions, targetGroups: [targets.blue] });
     this.test.addTargetGroups(`${target.name}Test`, {
-      priority: this.priority,
+      priority,
       conditions,
       targetGroups: [targets.green],
     });

@@ -48,9 +48,11 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
     healthCheckGracePeriod: Duration.seconds(60),
-    enableExecuteCommand: true,
+    // Break-glass shell access: a per-tier switch, off in prod unless turned on.
+    enableExecuteCommand: o.config.deployment.execEnabled,
     propagateTags: ecs.PropagatedTagSource.SERVICE,
   });
+  if (o.config.deployment.execEnabled) o.task.enableExec();
   const targets = o.loadBalancer.addTarget({
     name: pascal(o.name),
     host: o.host,

@@ -1,12 +1,15 @@
-import { CfnParameter, CfnRule, Fn, Stack } from 'aws-cdk-lib';
+import { CfnParameter, CfnRule, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { repositoryName } from '../constructs/image-repositories';
 import { LaravelService } from '../constructs/laravel-service';
+import { acknowledge, nagResource } from '../nag';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../constructs/monitoring';
 import { NextjsService } from '../constructs/nextjs-service';
@@ -60,6 +63,9 @@ export class AppStack extends StageStack {
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+      executeCommandConfiguration: config.deployment.execEnabled
+        ? this.execSessionLogging(config.logRetentionDays as logs.RetentionDays, logRemovalPolicy)
+        : undefined,
     });
 
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
@@ -202,5 +208,48 @@ export class AppStack extends StageStack {
         },
       ],
     });
+  }
+
+  /**
+   * Where ECS Exec is on: sessions encrypted with a key of the stage's own, and every command
+   * and its output logged to a log group encrypted with it (ECS developer guide, "Monitor
+   * Amazon ECS containers with ECS Exec": executeCommandConfiguration with kmsKeyId and
+   * logConfiguration).
+   */
+  private execSessionLogging(retention: logs.RetentionDays, removalPolicy: RemovalPolicy) {
+    const kmsKey = new kms.Key(this, 'ExecKey', {
+      description: `${this.node.path}: ECS Exec sessions and their log`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    // CloudWatch Logs encrypts the session log with the key (CloudWatch Logs user guide,
+    // "Encrypt log data in CloudWatch Logs using AWS KMS": key policy for logs.<region>).
+    kmsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+            }),
+          },
+        },
+      }),
+    );
+    const logGroup = new logs.LogGroup(this, 'ExecSessions', { encryptionKey: kmsKey, retention, removalPolicy });
+    acknowledge(
+      this,
+      `AwsSolutions-IAM5[Resource::${nagResource(this, `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:${logGroup.logGroupName}:*`)}]`,
+      'ECS grants the task roles of services with Exec writes to the session log’s streams, which are named per session.',
+    );
+    return {
+      kmsKey,
+      logging: ecs.ExecuteCommandLogging.OVERRIDE,
+      logConfiguration: { cloudWatchLogGroup: logGroup, cloudWatchEncryptionEnabled: true },
+    };
   }
 }

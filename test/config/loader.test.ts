@@ -9,6 +9,7 @@ import {
 } from '../../config';
 import { csl } from '../../config/systems/csl';
 import { shipment } from '../../config/systems/shipment';
+import { deploymentWorstCase, MAX_DEPLOY_MINUTES } from '../../config/deployment-budget';
 
 /** A copy of a system file with one change applied, as a careless edit would make it. */
 function edited(system: SystemDefinition, edit: (draft: any) => void): SystemDefinition {
@@ -418,6 +419,50 @@ describe('per-service app secrets (issue 13, gap 6)', () => {
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
       'csl.dev.services.api.secrets.MAIL_USERNAME: is also a plain environment variable; keep it in one place (remove it from environment)',
+    ]);
+  });
+});
+
+describe('deployment time budget (CloudFormation waits at most 60 min for a custom resource)', () => {
+  test.each(['dev', 'staging', 'prod'] as const)('the %s tier fits in 55 minutes', (stage) => {
+    const { deployment } = resolveStage(csl, stage);
+    const { total } = deploymentWorstCase(deployment);
+    expect(total).toBeLessThanOrEqual(MAX_DEPLOY_MINUTES);
+    expect(deployment.timeoutMinutes).toBeGreaterThanOrEqual(total);
+    expect(deployment.timeoutMinutes).toBeLessThanOrEqual(MAX_DEPLOY_MINUTES);
+  });
+
+  test('a stage whose worst case passes 55 minutes is rejected with the arithmetic', () => {
+    // The migration timeout prod had before this check.
+    const bad = edited(csl, (d) => {
+      d.stages.prod.deployment = { migrationTimeoutMinutes: 30 };
+    });
+    expect(problemsOf(() => resolveStage(bad, 'prod'))).toEqual([
+      "csl.prod.deployment.migrationTimeoutMinutes: worst case 12 snapshot + 3 migration task start + 30 migrations + 5 green tasks healthy + 2 smoke test + 10 shifting (linear-10-1) + 1 waiter = 63 min exceeds 55 min (CloudFormation waits at most 60 min for the deployment's custom resource); lower migrationTimeoutMinutes or snapshotTimeoutMinutes by 8, or shift traffic faster",
+    ]);
+  });
+
+  test('a cdk deploy timeout above 55 minutes, or below the worst case, is rejected', () => {
+    const tooLong = edited(csl, (d) => {
+      d.stages.prod.deployment = { timeoutMinutes: 120 };
+    });
+    expect(problemsOf(() => resolveStage(tooLong, 'prod'))).toEqual([
+      'csl.prod.deployment.timeoutMinutes: CloudFormation waits at most 60 min for a custom resource; set at most 55',
+    ]);
+    const tooShort = edited(csl, (d) => {
+      d.stages.dev.deployment = { timeoutMinutes: 20 };
+    });
+    expect(problemsOf(() => resolveStage(tooShort, 'dev'))).toEqual([
+      'csl.dev.deployment.timeoutMinutes: 20 min is shorter than the worst case 10 snapshot + 3 migration task start + 15 migrations + 5 green tasks healthy + 2 smoke test + 0 shifting (all-at-once) + 1 waiter = 36 min; set timeoutMinutes between 36 and 55',
+    ]);
+  });
+
+  test('an image that migrates a store the stage does not have', () => {
+    const bad = edited(shipment, (d) => {
+      d.images.web.migrates = ['mysql', 'postgres'];
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "shipment.dev.images.web.migrates.1: this stage has no postgres to snapshot (remove 'postgres')",
     ]);
   });
 });

@@ -364,3 +364,57 @@ describe('synthTemplates and compareWithBaselines', () => {
     expect(result.changes).toEqual([expect.objectContaining({ stack: 'Csl-Old/Data', impact: 'orphan' })]);
   });
 });
+
+describe('updates ECS refuses on a CODE_DEPLOY service', () => {
+  /** A raw template with one ECS service; only the diff reads it. */
+  const service = (controller: string, props: Record<string, unknown> = {}) => ({
+    Resources: {
+      WebService1234: {
+        Type: 'AWS::ECS::Service',
+        Properties: {
+          Cluster: 'cluster',
+          DeploymentController: { Type: controller },
+          DesiredCount: 2,
+          NetworkConfiguration: { AwsvpcConfiguration: { SecurityGroups: ['sg-1'], Subnets: ['subnet-1'] } },
+          LoadBalancers: [{ ContainerName: 'Web', ContainerPort: 80, TargetGroupArn: 'arn:tg/blue' }],
+          ...props,
+        },
+      },
+    },
+  });
+
+  test('flags a network change of a CODE_DEPLOY service with what to do instead', () => {
+    const after = service('CODE_DEPLOY', {
+      NetworkConfiguration: { AwsvpcConfiguration: { SecurityGroups: ['sg-2'], Subnets: ['subnet-1'] } },
+    });
+    const [change] = findDestructiveChanges('Csl-Prod/App', service('CODE_DEPLOY'), after);
+    expect(change).toEqual(
+      expect.objectContaining({ logicalId: 'WebService1234', type: 'AWS::ECS::Service', impact: 'refused' }),
+    );
+    expect(formatChange(change)).toMatch(
+      /would be REFUSED BY ECS: NetworkConfiguration changed\. ECS rejects this update on a CODE_DEPLOY service.*AppSpec networkConfiguration/,
+    );
+  });
+
+  test('flags a load-balancer change of a CODE_DEPLOY service', () => {
+    const after = service('CODE_DEPLOY', {
+      LoadBalancers: [{ ContainerName: 'Web', ContainerPort: 8080, TargetGroupArn: 'arn:tg/blue' }],
+    });
+    expect(findDestructiveChanges('Csl-Prod/App', service('CODE_DEPLOY'), after)).toEqual([
+      expect.objectContaining({
+        impact: 'refused',
+        reason: expect.stringMatching(/^LoadBalancers changed.*new construct id/),
+      }),
+    ]);
+  });
+
+  test('lets through what ECS does update, and the same change on a rolling (ECS) service', () => {
+    expect(
+      findDestructiveChanges('Csl-Prod/App', service('CODE_DEPLOY'), service('CODE_DEPLOY', { DesiredCount: 3 })),
+    ).toEqual([]);
+    const network = {
+      NetworkConfiguration: { AwsvpcConfiguration: { SecurityGroups: ['sg-2'], Subnets: ['subnet-1'] } },
+    };
+    expect(findDestructiveChanges('Csl-Prod/App', service('ECS'), service('ECS', network))).toEqual([]);
+  });
+});

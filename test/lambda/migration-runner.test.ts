@@ -11,6 +11,7 @@ import {
   configFromEnv,
   MigrationFailedError,
   startMigration,
+  runStep,
   startedBy,
   type MigrationConfig,
 } from '../../lambda/migration-runner';
@@ -149,7 +150,7 @@ describe('checkMigration', () => {
     ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING' }] });
     ecsMock.on(StopTaskCommand).resolves({});
     await expect(checkMigration(client, config, TASK, NOW - 1, NOW, noWait)).rejects.toThrow(
-      /ran past 900 s and were stopped/,
+      /ran past their deadline \(900 s, or the hook's budget\) and were stopped/,
     );
     expect(ecsMock.commandCalls(StopTaskCommand)[0].args[0].input).toEqual(
       expect.objectContaining({ cluster: 'csl-prod', task: TASK }),
@@ -184,6 +185,33 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ ...env, CLUSTER: '' })).toThrow('environment variable CLUSTER is not set');
     expect(() => configFromEnv({ ...env, TIMEOUT_SECONDS: 'soon' })).toThrow(
       /TIMEOUT_SECONDS must be a positive number/,
+    );
+  });
+});
+
+describe('the execution deadline', () => {
+  const started = new Date(NOW - 10 * 60_000).toISOString();
+
+  test('a task started near the end of the hook budget gets the budget as its deadline, not its own limit', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK }] });
+    const result = await startMigration(client, config, 'd-ABC', NOW, noWait, {
+      startedAt: started,
+      budgetSeconds: 660,
+    });
+    // 660 s from a start 600 s ago leaves 60 s, less than the task's own 900 s.
+    expect(result.deadline).toBe(NOW + 60_000);
+  });
+
+  test('waiting for another deployment ends at the deadline with an error the state machine reports', async () => {
+    await expect(
+      startMigration(client, config, 'd-ABC', NOW, noWait, { startedAt: started, budgetSeconds: 300 }),
+    ).rejects.toThrow(expect.objectContaining({ name: 'DeadlineExceededError' }));
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+  });
+
+  test("'check' without start's answer fails with a named error, not a missing path", async () => {
+    await expect(runStep(client, config, { action: 'check', deploymentId: 'd-ABC', migration: null })).rejects.toThrow(
+      MigrationFailedError,
     );
   });
 });

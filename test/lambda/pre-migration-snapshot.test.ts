@@ -9,6 +9,7 @@ import {
   checkSnapshot,
   configFromEnv,
   pruneSnapshots,
+  run,
   snapshotId,
   SnapshotFailedError,
   startSnapshot,
@@ -142,7 +143,7 @@ describe('pruneSnapshots', () => {
       });
     rdsMock.on(DeleteDBSnapshotCommand).resolves({});
     const result = await pruneSnapshots(client, config, 'd-CUR', now, noWait);
-    expect(result.deleted).toEqual(['predeploy-csl-prod-d-old1', 'predeploy-csl-prod-d-old2']);
+    expect(result.deleted?.sort()).toEqual(['predeploy-csl-prod-d-old1', 'predeploy-csl-prod-d-old2']);
     expect(rdsMock.commandCalls(DescribeDBSnapshotsCommand)[1].args[0].input.Marker).toBe('page2');
   });
 
@@ -159,13 +160,91 @@ describe('pruneSnapshots', () => {
   });
 });
 
+describe('pruning by count', () => {
+  const now = new Date('2026-11-24T12:00:00Z');
+  const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
+
+  test('keeps the newest `keep` (the current one included) even inside the retention: the manual-snapshot quota is 100 per region', async () => {
+    // Eight deploys in a day, all within 14 days' retention.
+    const snapshots = [8, 7, 6, 5, 4, 3, 2, 1].map((h) => ({
+      DBSnapshotIdentifier: `predeploy-csl-prod-d-${h}`,
+      SnapshotCreateTime: hoursAgo(h),
+      Status: 'available',
+    }));
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [...snapshots, { DBSnapshotIdentifier: 'predeploy-csl-prod-d-cur', Status: 'creating' }],
+    });
+    rdsMock.on(DeleteDBSnapshotCommand).resolves({});
+    const result = await pruneSnapshots(client, { ...config, keep: 3 }, 'd-CUR', now, noWait);
+    // Kept: the current one, d-1 and d-2.
+    expect(result.deleted?.sort()).toEqual(
+      [
+        'predeploy-csl-prod-d-3',
+        'predeploy-csl-prod-d-4',
+        'predeploy-csl-prod-d-5',
+        'predeploy-csl-prod-d-6',
+        'predeploy-csl-prod-d-7',
+        'predeploy-csl-prod-d-8',
+      ].sort(),
+    );
+  });
+});
+
+describe('every database the migrations touch', () => {
+  const env = {
+    DB_INSTANCES: JSON.stringify([
+      { id: 'csl-prod-mysql', prefix: 'predeploy-csl-prod' },
+      { id: 'csl-prod-postgres', prefix: 'predeploy-csl-prod-postgres' },
+    ]),
+    RETENTION_DAYS: '14',
+    KEEP_SNAPSHOTS: '20',
+  };
+
+  test('snapshots each instance, and is ready only when all are available', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(notFound);
+    rdsMock
+      .on(CreateDBSnapshotCommand, { DBInstanceIdentifier: 'csl-prod-mysql' })
+      .resolves({ DBSnapshot: { Status: 'available' } })
+      .on(CreateDBSnapshotCommand, { DBInstanceIdentifier: 'csl-prod-postgres' })
+      .resolves({ DBSnapshot: { Status: 'creating' } });
+    const result = await run(
+      client,
+      configFromEnv(env),
+      { action: 'start', deploymentId: 'd-ABC' },
+      new Date(),
+      noWait,
+    );
+    expect(result.ready).toBe(false);
+    expect(result.snapshots.map((s) => s.snapshotId)).toEqual([
+      'predeploy-csl-prod-d-abc',
+      'predeploy-csl-prod-postgres-d-abc',
+    ]);
+  });
+
+  test('stops waiting at the execution deadline', async () => {
+    const past = { startedAt: '2026-11-24T11:00:00Z', budgetSeconds: 600 };
+    await expect(
+      run(
+        client,
+        configFromEnv(env),
+        { action: 'check', deploymentId: 'd-ABC', ...past },
+        new Date('2026-11-24T12:00:00Z'),
+        noWait,
+      ),
+    ).rejects.toThrow(expect.objectContaining({ name: 'DeadlineExceededError' }));
+  });
+});
+
 describe('configFromEnv', () => {
   test('names a missing or bad variable', () => {
-    expect(() => configFromEnv({ SNAPSHOT_PREFIX: 'p', RETENTION_DAYS: '7' })).toThrow(
-      'environment variable DB_INSTANCE_IDENTIFIER is not set',
+    expect(() => configFromEnv({ RETENTION_DAYS: '7', KEEP_SNAPSHOTS: '5' })).toThrow(
+      'environment variable DB_INSTANCES is not set',
     );
-    expect(() =>
-      configFromEnv({ DB_INSTANCE_IDENTIFIER: 'db', SNAPSHOT_PREFIX: 'p', RETENTION_DAYS: 'a week' }),
-    ).toThrow(/RETENTION_DAYS must be a whole number/);
+    expect(() => configFromEnv({ DB_INSTANCES: '[]', RETENTION_DAYS: 'a week', KEEP_SNAPSHOTS: '5' })).toThrow(
+      /RETENTION_DAYS must be a whole number/,
+    );
+    expect(() => configFromEnv({ DB_INSTANCES: '[]', RETENTION_DAYS: '7', KEEP_SNAPSHOTS: '5' })).toThrow(
+      /non-empty JSON list/,
+    );
   });
 });

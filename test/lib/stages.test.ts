@@ -1,6 +1,8 @@
 import { baselineCases } from '../guard/baselines.cases';
 import { stageFixture } from '../stage-fixture';
+import { appTaskCases } from './constructs/app-task.cases';
 import { blueGreenCases } from './constructs/blue-green.cases';
+import { migrationsCases } from './constructs/migrations.cases';
 import { monitoringCases } from './constructs/monitoring.cases';
 import { appStackCases } from './stacks/app-stack.cases';
 import { dataStackCases } from './stacks/data-stack.cases';
@@ -18,6 +20,8 @@ describe('app and edge stacks', () => appStackCases(fixture));
 describe('what the running apps need', () => appWiringCases(fixture));
 describe('image contracts and reference images', () => imageContractCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
+describe('migrations state machine', () => migrationsCases(fixture));
+describe('task health checks and ECS Exec', () => appTaskCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
 describe('data, network and edge over time (issue 12)', () => edgeNetworkCases(fixture));
 describe('delivery pipelines', () => pipelineStackCases(fixture));

@@ -1,3 +1,5 @@
+import * as path from 'path';
+import { FileSystem } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { StageFixture } from '../../stage-fixture';
 
@@ -153,6 +155,26 @@ export function blueGreenCases(f: StageFixture): void {
       }
     });
 
+    test.each(ALL)('%s: cdk deploy waits at most 55 minutes, and only until traffic is fully shifted', (id) => {
+      const { t } = get(id);
+      // The provider's waiter retries the is-complete step; its attempts bound the wait.
+      for (const [, machine] of resources(t, 'AWS::StepFunctions::StateMachine').filter(([lid]) =>
+        lid.includes('waiterstatemachine'),
+      )) {
+        const text = JSON.stringify(machine.Properties.DefinitionString);
+        const interval = Number(/IntervalSeconds\\":(\d+)/.exec(text)![1]);
+        const attempts = Number(/MaxAttempts\\":(\d+)/.exec(text)![1]);
+        expect(interval * attempts).toBeLessThanOrEqual(55 * 60);
+      }
+      // The is-complete step runs lambda/deployment-waiter, not the construct's own handler.
+      const waiterKey = `${FileSystem.fingerprint(path.join(__dirname, '..', '..', '..', 'build', 'lambda', 'deployment-waiter'))}.zip`;
+      const completes = resources(t, 'AWS::Lambda::Function').filter(([lid]) =>
+        lid.includes('DeploymentProviderIsCompleteLambda'),
+      );
+      expect(completes.length).toBeGreaterThan(0);
+      for (const [, fn] of completes) expect(fn.Properties.Code.S3Key).toBe(waiterKey);
+    });
+
     test('the deployment provider runs on a current Node.js runtime', () => {
       const runtimes = resources(get('Csl-Prod').t, 'AWS::Lambda::Function').map(([, fn]) => fn.Properties.Runtime);
       expect(runtimes.filter((r) => r === 'nodejs20.x' || r === 'nodejs18.x')).toEqual([]);
@@ -193,7 +215,7 @@ export function blueGreenCases(f: StageFixture): void {
         expect.objectContaining({
           TASK_DEFINITION: { Ref: expect.stringMatching(/^ApiMigrationTask/) },
           CONTAINER_NAME: 'App',
-          TIMEOUT_SECONDS: '1800',
+          TIMEOUT_SECONDS: String(get('Csl-Prod').config.deployment.migrationTimeoutMinutes * 60),
           CLUSTER: { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] },
         }),
       );
@@ -226,6 +248,20 @@ export function blueGreenCases(f: StageFixture): void {
       expect(statements.some((s) => ([] as string[]).concat(s.Action).includes('ecs:*'))).toBe(false);
     });
 
+    test('RunTask with propagated tags is also authorised as ecs:TagResource on ecs:CreateAction = RunTask (ECS guide: tag resources on creation)', () => {
+      const { t } = get('Csl-Prod');
+      const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
+        lid.startsWith('ApiMigrationsRunnerServiceRoleDefaultPolicy'),
+      )!;
+      const statements = policy.Properties.PolicyDocument.Statement as {
+        Action: string | string[];
+        Condition?: unknown;
+      }[];
+      const tagging = statements.filter((s) => ([] as string[]).concat(s.Action).includes('ecs:TagResource'));
+      expect(tagging).toHaveLength(1);
+      expect(tagging[0].Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+    });
+
     test('the snapshot function may snapshot the primary and manage only this stage’s pre-deploy snapshots', () => {
       const { t } = get('Shipment-Prod');
       const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
@@ -237,8 +273,24 @@ export function blueGreenCases(f: StageFixture): void {
       expect(text).not.toContain('"rds:*"');
       const [, fn] = resources(t, 'AWS::Lambda::Function').find(([lid]) => lid.startsWith('WebMigrationsSnapshots'))!;
       expect(fn.Properties.Environment.Variables).toEqual(
-        expect.objectContaining({ SNAPSHOT_PREFIX: 'predeploy-shipment-prod', RETENTION_DAYS: '30' }),
+        expect.objectContaining({ RETENTION_DAYS: '30', KEEP_SNAPSHOTS: '20' }),
       );
+      expect(JSON.stringify(fn.Properties.Environment.Variables.DB_INSTANCES)).toContain(
+        '\\"prefix\\":\\"predeploy-shipment-prod\\"',
+      );
+    });
+
+    test('PostgreSQL is snapshotted too where the image’s migrations touch it', () => {
+      const instances = (id: string, prefix: string) => {
+        const [, fn] = resources(get(id).t, 'AWS::Lambda::Function').find(([lid]) =>
+          lid.startsWith(`${prefix}MigrationsSnapshots`),
+        )!;
+        return JSON.stringify(fn.Properties.Environment.Variables.DB_INSTANCES);
+      };
+      // csl's api uses MySQL and PostgreSQL; shipment's web only MySQL.
+      expect(instances('Csl-Prod', 'Api')).toContain('predeploy-csl-prod-postgres');
+      expect(instances('Csl-Prod', 'Api')).toMatch(/Mysql.*Postgres/);
+      expect(instances('Shipment-Prod', 'Web')).not.toContain('postgres');
     });
 
     test('the hook may start only its state machine and report only to its deployment group', () => {
