@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { PipelineConfig, ResolvedConfig } from '../../config';
-import { pascal } from '../names';
+import { assetPublisherRoleName, pascal } from '../names';
 import { acknowledge, acknowledgeWildcardGrants } from '../nag';
 import { stageId } from '../stages/system-stage';
 import { serviceHost } from '../wiring';
@@ -316,21 +316,14 @@ export class DeliveryPipeline extends Construct {
       }),
       timeout: Duration.hours(3),
     });
-    // The assets buckets are named by CloudFormation in the stage accounts; deploy.sh reads the
-    // name from the Data stack's output. The buckets admit this account's pipeline roles.
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject'],
-        resources: [
-          ...new Set(
-            stages.flatMap((s) =>
-              s.cdn.staticPaths.map((p) => `arn:aws:s3:::*/${p.replace(/^\//, '').replace(/\/?\*$/, '')}/*`),
-            ),
-          ),
-        ],
-        conditions: { StringEquals: { 's3:ResourceAccount': [...new Set(stages.map((s) => s.account))] } },
-      }),
-    );
+    // deploy.sh publishes static files as each stage's asset-publisher role (its data stack
+    // creates it, trusting this account's pipeline roles), so the write needs no bucket policy.
+    const publishers = stages
+      .filter((s) => s.cdn.staticPaths.length > 0)
+      .map((s) => `arn:aws:iam::${s.account}:role/${assetPublisherRoleName(props.system, s.stage)}`);
+    if (publishers.length > 0) {
+      deploy.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: publishers }));
+    }
     const diff = this.project('Diff', key, {
       description: `${props.system}: destructive changes and cdk diff of prod, for the approver`,
       buildSpec: codebuild.BuildSpec.fromObject({
@@ -462,10 +455,8 @@ export class DeliveryPipeline extends Construct {
 
     acknowledgeWildcardGrants(
       this,
-      'Standard grants of CodePipeline and CodeBuild on the pipeline’s own artifact bucket, key, log and report groups; ' +
-        'the CDK bootstrap roles (cdk-hnb659fds-*) of the stage accounts that `cdk deploy` assumes; and the static-asset ' +
-        'prefixes of the stage accounts’ assets buckets (named by CloudFormation there, so only known at run time; ' +
-        'limited by s3:ResourceAccount to the stage accounts and admitted by each bucket’s policy).',
+      'Standard grants of CodePipeline and CodeBuild on the pipeline’s own artifact bucket, key, log and report groups, ' +
+        'and the CDK bootstrap roles (cdk-hnb659fds-*) of the stage accounts that `cdk deploy` assumes.',
     );
   }
 

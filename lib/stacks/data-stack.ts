@@ -15,7 +15,7 @@ import { PostgresDatabase } from '../constructs/postgres';
 import { RabbitmqBroker } from '../constructs/rabbitmq';
 import { RedisCache } from '../constructs/redis';
 import type { ServiceSecurityGroups } from '../constructs/service-security-groups';
-import { pascal } from '../names';
+import { assetPublisherRoleName, pascal } from '../names';
 import { acknowledge, acknowledgeLogRetentionFunction } from '../nag';
 import { removalPolicyFor } from '../removal';
 import { drKeyAlias } from './dr-stack';
@@ -239,11 +239,13 @@ export class DataStack extends StageStack {
 
   /**
    * The pipeline's Deploy step (in the tooling account) uploads each image's static files under
-   * the CDN's static paths before the services deploy; it reads the bucket's name from this
-   * stack's `AssetsBucketName` output. Cross-account writes need this bucket policy and the
-   * writer's identity policy; with S3's default BucketOwnerEnforced ownership the objects belong
-   * to this account, so CloudFront's origin access control reads them (S3 user guide,
-   * "Controlling ownership of objects").
+   * the CDN's static paths before the services deploy. It does so as a role of this account
+   * that it assumes (name fixed by {@link assetPublisherRoleName}; ARN also in the
+   * `AssetPublisherRoleArn` output), not through the bucket policy: S3 keeps one policy per
+   * bucket, and that policy lives in the origin-access stack, which is deployed after the edge
+   * stack — too late for the first deploy's upload. A same-account role needs only its identity
+   * policy when no bucket-policy statement denies it (IAM user guide, "Policy evaluation logic":
+   * within one account an allow in either the identity or the resource policy suffices).
    */
   private admitAssetPublisher(config: ResolvedConfig): void {
     const assets = this.buckets.assets;
@@ -254,19 +256,32 @@ export class DataStack extends StageStack {
     if (!config.toolingAccount) return;
     const prefixes = config.cdn.staticPaths.map((p) => p.replace(/^\//, '').replace(/\/?\*$/, ''));
     if (prefixes.length === 0) return;
-    assets.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'PipelinePublishesStaticAssets',
-        principals: [new iam.AccountPrincipal(config.toolingAccount)],
-        actions: ['s3:PutObject'],
-        resources: prefixes.map((prefix) => assets.arnForObjects(`${prefix}/*`)),
-        conditions: {
-          ArnLike: {
-            'aws:PrincipalArn': `arn:aws:iam::${config.toolingAccount}:role/${pascal(config.system)}-Pipeline-*`,
-          },
+    const publisher = new iam.Role(this, 'AssetPublisher', {
+      roleName: assetPublisherRoleName(config.system, config.stage),
+      description: `${config.system} ${config.stage}: the tooling account's pipeline uploads static assets`,
+      assumedBy: new iam.AccountPrincipal(config.toolingAccount).withConditions({
+        ArnLike: {
+          'aws:PrincipalArn': `arn:aws:iam::${config.toolingAccount}:role/${pascal(config.system)}-Pipeline-*`,
         },
       }),
+      maxSessionDuration: Duration.hours(1),
+    });
+    // Put only: a deploy never deletes or overwrites history (the bucket is versioned).
+    publisher.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: prefixes.map((prefix) => assets.arnForObjects(`${prefix}/*`)),
+      }),
     );
+    acknowledge(
+      publisher,
+      'AwsSolutions-IAM5',
+      'Static files are named by each build (hashed); the role may put objects under the CDN static prefixes only.',
+    );
+    new CfnOutput(this, 'AssetPublisherRoleArn', {
+      value: publisher.roleArn,
+      description: 'The role the pipeline assumes to publish static assets',
+    });
   }
 
   /** Opens each store to exactly the services whose config lists it in `uses`. */

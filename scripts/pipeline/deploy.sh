@@ -12,14 +12,31 @@ mapfile -t args < <(image_tag_args "$tags")
 outputs="$(mktemp -d)/outputs.json"
 
 npx cdk deploy "$stage/Data" --require-approval never --progress events --outputs-file "$outputs" "${args[@]}"
-bucket=$(node -e '
-  const fs = require("fs");
-  const [file, stack] = process.argv.slice(1);
-  const outputs = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
-  process.stdout.write((outputs[stack] ?? {}).AssetsBucketName ?? "");
-' "$outputs" "$stage-Data")
+# output <name>: one output of the data stack, or nothing.
+output() {
+  node -e '
+    const fs = require("fs");
+    const [file, stack, name] = process.argv.slice(1);
+    const outputs = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+    process.stdout.write((outputs[stack] ?? {})[name] ?? "");
+  ' "$outputs" "$stage-Data" "$1"
+}
+bucket=$(output AssetsBucketName)
 [ -n "$bucket" ] || die "the $stage/Data stack has no AssetsBucketName output"
-for dir in "$@"; do
-  "$(dirname "$0")/publish-assets.sh" "$bucket" "$paths" "$dir"
-done
+if [ $# -gt 0 ] && [ -n "$(static_prefixes "$paths")" ]; then
+  role=$(output AssetPublisherRoleArn)
+  [ -n "$role" ] || die "the $stage/Data stack has no AssetPublisherRoleArn output (is toolingAccount set?)"
+  # Publish as the stage account's publisher role; the credentials stay in this subshell.
+  (
+    read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN < <(
+      aws sts assume-role --role-arn "$role" --role-session-name "publish-assets-$stage" \
+        --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text
+    )
+    [ -n "${AWS_SESSION_TOKEN:-}" ] || die "could not assume $role"
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+    for dir in "$@"; do
+      "$(dirname "$0")/publish-assets.sh" "$bucket" "$paths" "$dir"
+    done
+  )
+fi
 npx cdk deploy "$stage/*" --require-approval never --progress events "${args[@]}"

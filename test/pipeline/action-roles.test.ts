@@ -1,7 +1,7 @@
 /**
  * Every pipeline action's role can use every resource its action names: the connection of a
  * source action, the registry repositories an image build or promotion pushes to, the bucket and
- * key the diff writes with, the stage accounts' asset prefixes a deploy uploads to. Read from
+ * key the diff writes with, the stage accounts' asset-publisher roles a deploy assumes. Read from
  * the template, since IAM cannot be executed offline.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
@@ -99,18 +99,18 @@ describe.each(['csl', 'shipment'])('%s pipeline', (system) => {
     expect(allows(statements, 'kms:GenerateDataKey', env.DIFF_KEY)).toBeDefined();
   });
 
-  test('each deploy may upload to the static prefixes of its stage account’s assets bucket, and nowhere else', () => {
+  test('each deploy may assume its stage’s asset-publisher role, and writes no bucket itself', () => {
     const t = templates[system];
     for (const deploy of allActions(t).filter((a) => a.Name === 'Deploy')) {
       const env = actionEnv(t, deploy);
+      const stage = env.STAGE_ID.split('-').pop()!.toLowerCase();
       const statements = statementsOf(t, roleOfProject(t, deploy));
-      for (const p of env.STATIC_PATHS.split(',')) {
-        const key = `${p.replace(/^\//, '').replace(/\*$/, '')}chunk-abc.js`;
-        const grant = allows(statements, 's3:PutObject', `arn:aws:s3:::some-assets-bucket/${key}`);
-        expect(grant).toBeDefined();
-        expect(grant!.Condition?.StringEquals?.['s3:ResourceAccount']).toEqual(expect.any(Array));
-      }
-      expect(allows(statements, 's3:PutObject', 'arn:aws:s3:::some-assets-bucket/index.php')).toBeUndefined();
+      const role = statements
+        .filter((s) => ([] as string[]).concat(s.Action).includes('sts:AssumeRole'))
+        .flatMap((s) => ([] as unknown[]).concat(s.Resource).map(flatten))
+        .find((r) => r.endsWith(`:role/${system}-${stage}-asset-publisher`));
+      expect(role).toMatch(/^arn:aws:iam::\d{12}:role\//);
+      expect(allows(statements, 's3:PutObject', 'arn:aws:s3:::some-assets-bucket/build/a.js')).toBeUndefined();
       expect(allows(statements, 's3:DeleteObject', 'arn:aws:s3:::some-assets-bucket/build/a.js')).toBeUndefined();
     }
   });

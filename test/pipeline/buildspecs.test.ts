@@ -119,7 +119,7 @@ describe('Deploy publishes static assets', () => {
 if [ "$1" = deploy ]; then
   while [ $# -gt 0 ]; do
     if [ "$1" = --outputs-file ]; then
-      echo '{"Csl-Dev-Data":{"AssetsBucketName":"csl-dev-assets-bucket"},"Shipment-Prod-Data":{"AssetsBucketName":"shipment-prod-assets-bucket"}}' > "$2"
+      echo '{"Csl-Dev-Data":{"AssetsBucketName":"csl-dev-assets-bucket","AssetPublisherRoleArn":"arn:aws:iam::111111111111:role/csl-dev-asset-publisher"},"Shipment-Prod-Data":{"AssetsBucketName":"shipment-prod-assets-bucket","AssetPublisherRoleArn":"arn:aws:iam::666666666666:role/shipment-prod-asset-publisher"}}' > "$2"
     fi
     shift
   done
@@ -162,6 +162,10 @@ fi`;
     const fullDeploy = indexOf(calls, (c) => c[0] === 'cdk' && c[1] === 'deploy' && c.includes('Csl-Dev/*'));
     expect(dataDeploy).toBeGreaterThanOrEqual(0);
     expect(dataDeploy).toBeLessThan(firstUpload);
+    // As the stage account's publisher role: the bucket policy (origin-access stack) comes later.
+    const assume = indexOf(calls, (c) => c[0] === 'aws' && c[1] === 'sts' && c[2] === 'assume-role');
+    expect(calls[assume]).toContain('arn:aws:iam::111111111111:role/csl-dev-asset-publisher');
+    expect(assume).toBeLessThan(firstUpload);
     expect(firstUpload).toBeLessThan(fullDeploy);
     expect(fakes.calls('aws').filter((c) => ['rm', 'sync', 'delete-object', 'delete-objects'].includes(c[2]))).toEqual(
       [],

@@ -135,7 +135,10 @@ case "$1 $2" in
     f="$FAKE_STATE/ecr/$repo/$tag"
     if [ -f "$f" ]; then echo "An error occurred (ImageTagAlreadyExistsException): The image tag '$tag' already exists in the '$repo' repository and cannot be overwritten because the tag is immutable." >&2; exit 254; fi
     mkdir -p "$(dirname "$f")"; echo "\${manifest#manifest:}" > "$f" ;;
+  "sts assume-role") printf 'ASIAFAKE\tfake-secret\tfake-session-token\n' ;;
   "s3 cp")
+    # A stage's assets bucket takes writes only from its publisher role (assumed credentials).
+    case "$4" in s3://*-assets-bucket/*) [ "\${AWS_SESSION_TOKEN:-}" = fake-session-token ] || { echo "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied" >&2; exit 1; } ;; esac
     if [ -f "$3" ]; then key="\${4#s3://}"; mkdir -p "$FAKE_STATE/s3/$(dirname "$key")"; cp "$3" "$FAKE_STATE/s3/$key"; fi ;;
 esac
 `;

@@ -392,4 +392,32 @@ export function dataStackCases(f: StageFixture): void {
       expect(ALL.map((id) => get(id).stage.data.terminationProtection)).toEqual([false, true, true, false, true, true]);
     });
   });
+
+  describe('static-asset publisher role', () => {
+    test('trusts only the tooling account’s pipeline roles and may only put objects under the CDN static prefixes', () => {
+      const t = f.template('Csl-Prod', 'data');
+      const config = f.config('Csl-Prod');
+      t.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: 'csl-prod-asset-publisher',
+        AssumeRolePolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Condition: {
+                ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${config.toolingAccount}:role/Csl-Pipeline-*` },
+              },
+            }),
+          ],
+        },
+      });
+      const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes('AssetPublisher'),
+      );
+      const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(statements.map((s: { Action: unknown }) => s.Action)).toEqual(['s3:PutObject']);
+      const resources = JSON.stringify(statements[0].Resource);
+      expect(resources).toContain('/_next/static/*');
+      expect(resources).toContain('/build/*');
+      t.hasOutput('AssetPublisherRoleArn', {});
+    });
+  });
 }
