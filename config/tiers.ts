@@ -1,4 +1,4 @@
-import type { ResolvedConfig, ServiceConfig, ServiceKind, StageName } from './schema';
+import type { ResolvedConfig, ServiceConfig, ServiceKind, TierName } from './schema';
 
 /** Sizing a tier gives every service of one kind. */
 export type ServiceSizing = Pick<ServiceConfig, 'cpu' | 'memoryMiB' | 'minTasks' | 'maxTasks'>;
@@ -28,8 +28,11 @@ const MYSQL_VERSION = '8.0.44';
 const POSTGRES_VERSION = '15.15';
 const RABBITMQ_VERSION = '3.13';
 
-/** The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data. */
-export const TIERS: Record<StageName, Tier> = {
+/**
+ * The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data.
+ * A stage takes the tier of its name, or the one its `tier` names (a `qa` stage reuses `staging`).
+ */
+export const TIERS: Record<TierName, Tier> = {
   dev: {
     removal: { policy: 'destroy', deletionProtection: false },
     logRetentionDays: 14,

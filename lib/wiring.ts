@@ -47,7 +47,7 @@ function decryptWith(data: DataStack): (role: iam.IGrantable) => void {
     );
 }
 
-const APP_ENV: Record<ResolvedConfig['stage'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
+const APP_ENV: Record<ResolvedConfig['tier'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
 
 /**
  * The full host name of a service in a stage.
@@ -86,10 +86,10 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
   const image = service.image;
   const webHost = Object.entries(config.services).find(([, s]) => s.image === image && s.kind === 'laravel-web');
   const environment: Record<string, string> = {
-    APP_ENV: APP_ENV[config.stage],
-    APP_DEBUG: config.stage === 'dev' ? 'true' : 'false',
+    APP_ENV: APP_ENV[config.tier],
+    APP_DEBUG: config.tier === 'dev' ? 'true' : 'false',
     LOG_CHANNEL: 'stderr',
-    LOG_LEVEL: config.stage === 'prod' ? 'info' : 'debug',
+    LOG_LEVEL: config.tier === 'prod' ? 'info' : 'debug',
     AWS_DEFAULT_REGION: Aws.REGION,
   };
   if (webHost) environment.APP_URL = `https://${serviceHost(config, webHost[0])}`;
