@@ -2,6 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfigs } from '../config';
 import { buildApp } from '../lib/app';
+import { budgetProblems } from '../lib/cost';
 
 /**
  * The CDK app: one Stage per (system, stage). This is the only file that reads context.
@@ -26,15 +27,16 @@ try {
       .map(([key, value]) => [key.slice('imageTag.'.length), String(value)]),
   );
   const imageTag = app.node.tryGetContext('imageTag') as string | undefined;
-  buildApp(
-    app,
-    loadConfigs({
-      systems: list('systems'),
-      stages: list('stages'),
-      imageTag: imageTag === undefined ? undefined : String(imageTag),
-      imageTags,
-    }),
-  );
+  const configs = loadConfigs({
+    systems: list('systems'),
+    stages: list('stages'),
+    imageTag: imageTag === undefined ? undefined : String(imageTag),
+    imageTags,
+  });
+  buildApp(app, configs);
+  // A stage whose estimate is above its budgetUsd fails the synth (and so the pipeline).
+  const overBudget = budgetProblems(app.synth().directory, configs);
+  if (overBudget.length > 0) throw new ConfigError(overBudget);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

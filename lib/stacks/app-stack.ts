@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { LaravelService } from '../constructs/laravel-service';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../constructs/monitoring';
+import { StageBudget } from '../constructs/stage-budget';
 import { NextjsService } from '../constructs/nextjs-service';
 import type { ServiceSecurityGroups } from '../constructs/service-security-groups';
 import { pascal } from '../names';
@@ -152,5 +153,8 @@ export class AppStack extends StageStack {
       rabbitmq: data.rabbitmq,
       schedulerLogs,
     });
+    if (config.budgetUsd !== undefined) {
+      new StageBudget(this, 'Budget', { monthlyUsd: config.budgetUsd, topic: this.monitoring.topic });
+    }
   }
 }
