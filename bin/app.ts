@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfigs } from '../config';
 import { buildApp } from '../lib/app';
 import { budgetProblems } from '../lib/cost';
+import { appWithCachedValidation } from '../lib/validation-cache';
 
 /**
  * The CDK app: one Stage per (system, stage). This is the only file that reads context.
@@ -12,7 +12,9 @@ import { budgetProblems } from '../lib/cost';
  * Choose the image tag a deploy runs (all images, or one):
  *   npx cdk deploy "Csl-Prod/*" -c imageTag=3f2a9c1 -c imageTag.api=3f2a9c1
  */
-const app = new App();
+// The built-in CloudFormation validation runs through lib/validation-cache.ts instead (same
+// findings; templates already validated are not validated again).
+const app = appWithCachedValidation();
 const list = (key: string): string[] =>
   String(app.node.tryGetContext(key) ?? '')
     .split(',')
