@@ -1,8 +1,8 @@
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { resolveAll, resolvePipeline, type SystemDefinition } from '../../config';
 import { csl } from '../../config/systems/csl';
 import { PipelineStack } from '../../lib/stacks/pipeline-stack';
+import { appWithCachedValidation } from '../../lib/validation-cache';
 
 /** `csl` with a `qa` stage that reuses the staging tier, placed between dev and staging. */
 const withQa = structuredClone(csl) as any;
@@ -18,7 +18,7 @@ test('the pipeline deploys a stage added in the system file where pipeline.order
   const system = withQa as SystemDefinition;
   const pipeline = resolvePipeline(system);
   const configs = resolveAll([system]);
-  const stack = new PipelineStack(new App(), 'Csl-Pipeline', {
+  const stack = new PipelineStack(appWithCachedValidation(), 'Csl-Pipeline', {
     system: 'csl',
     pipeline,
     stages: pipeline.order!.map((s) => configs.find((c) => c.stage === s)!),
@@ -32,7 +32,7 @@ test('a pipeline given stages out of order is refused with the config key to set
   const configs = resolveAll([withQa as SystemDefinition]);
   expect(
     () =>
-      new PipelineStack(new App(), 'Csl-Pipeline', {
+      new PipelineStack(appWithCachedValidation(), 'Csl-Pipeline', {
         system: 'csl',
         pipeline: resolvePipeline(withQa as SystemDefinition),
         stages: [configs[1], configs[0], configs[2], configs[3]],
