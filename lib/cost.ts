@@ -348,15 +348,23 @@ export function estimateAssembly(
  * One line per stage whose estimate is above its `budgetUsd`, in the config error format.
  */
 export function budgetProblems(dir: string, configs: readonly ResolvedConfig[]): string[] {
-  return estimateAssembly(
-    dir,
-    configs.filter((c) => c.budgetUsd !== undefined),
-  )
-    .filter(({ config, estimate }) => estimate.total > config.budgetUsd!)
-    .map(
-      ({ config, estimate }) =>
+  const problems: string[] = [];
+  for (const config of configs.filter((c) => c.budgetUsd !== undefined)) {
+    let estimates: ReturnType<typeof estimateAssembly>;
+    try {
+      estimates = estimateAssembly(dir, [config]);
+    } catch (err) {
+      if (!(err instanceof MissingPriceError)) throw err;
+      problems.push(`${config.system}.${config.stage}.budgetUsd: cannot be checked, ${err.message}`);
+      continue;
+    }
+    for (const { estimate } of estimates.filter(({ estimate }) => estimate.total > config.budgetUsd!)) {
+      problems.push(
         `${config.system}.${config.stage}.budgetUsd: the estimate is $${estimate.total.toFixed(2)} a month, above the budget of $${config.budgetUsd} (raise budgetUsd, or shrink the stage; npm run cost -- ${config.system} ${config.stage} shows the lines)`,
-    );
+      );
+    }
+  }
+  return problems;
 }
 
 function round(usd: number): number {

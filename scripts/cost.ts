@@ -13,7 +13,7 @@
 import * as path from 'path';
 import { loadConfigs } from '../config';
 import { PRICE_SOURCES } from '../config/prices';
-import { budgetProblems, estimateAssembly, formatEstimate } from '../lib/cost';
+import { budgetProblems, estimateAssembly, formatEstimate, MissingPriceError } from '../lib/cost';
 import { stageId } from '../lib/stages/system-stage';
 import { buildTestApp } from '../test/helpers';
 
@@ -30,12 +30,21 @@ if (!dir) {
   const { app } = buildTestApp(filter, { compliance: false });
   dir = app.synth().directory;
 }
-for (const { config, estimate } of estimateAssembly(dir, configs)) {
-  const budget = config.budgetUsd === undefined ? '' : `, budget $${config.budgetUsd}`;
-  console.log(`\n${formatEstimate(`${stageId(config)} (tier ${config.tier}${budget})`, estimate)}`);
+let missing = 0;
+for (const one of configs) {
+  try {
+    for (const { config, estimate } of estimateAssembly(dir, [one])) {
+      const budget = config.budgetUsd === undefined ? '' : `, budget $${config.budgetUsd}`;
+      console.log(`\n${formatEstimate(`${stageId(config)} (tier ${config.tier}${budget})`, estimate)}`);
+    }
+  } catch (err) {
+    if (!(err instanceof MissingPriceError)) throw err;
+    console.error(`\n${stageId(one)}: ${err.message}`);
+    missing++;
+  }
 }
 console.log('\n* includes an assumed price. Sources (see config/prices.ts):');
 for (const [what, url] of Object.entries(PRICE_SOURCES)) console.log(`  ${what}: ${url}`);
 const over = budgetProblems(dir, configs);
 for (const problem of over) console.error(problem);
-process.exit(over.length > 0 ? 1 : 0);
+process.exit(over.length > 0 || missing > 0 ? 1 : 0);

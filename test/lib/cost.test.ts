@@ -101,6 +101,14 @@ describe('budget', () => {
     expect(budgetProblems(dir, [config])).toEqual([]);
   });
 
+  test('a budget in a region without prices is named, not a stack trace', () => {
+    const [config] = loadConfigs({ systems: ['shipment'], stages: ['dev'] });
+    const dir = assembly('Shipment-Dev', stageTemplates('Shipment-Dev'));
+    expect(budgetProblems(dir, [{ ...config, region: 'ap-south-2', budgetUsd: 100 }])).toEqual([
+      'shipment.dev.budgetUsd: cannot be checked, no prices for region ap-south-2; add them to config/prices.ts (has: us-east-1, eu-west-1)',
+    ]);
+  });
+
   test('AWS Budgets may publish to the encrypted alert topic, at 80 % forecast and 100 % actual', () => {
     const stack = new Stack(appWithCachedValidation(), 'S');
     const topic = new sns.Topic(stack, 'Topic', { masterKey: new kms.Key(stack, 'Key') });
