@@ -613,6 +613,10 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
 
   const hosts = new Map<string, string>();
   const schedulers = new Map<string, string>();
+  // The load balancer, CloudFront and the smoke tests all route to web services: a stage needs one.
+  if (!Object.values(c.services).some((s) => s.kind === 'laravel-web' || s.kind === 'nextjs')) {
+    issue(['services'], "no service takes traffic (add a 'laravel-web' or 'nextjs' service with a host)");
+  }
   for (const [name, s] of Object.entries(c.services)) {
     const path = ['services', name];
     const image = c.images[s.image];
@@ -664,7 +668,9 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
       );
     }
     s.uses.forEach((store, i) => {
-      if (!available.has(store)) {
+      if (s.uses.indexOf(store) !== i) {
+        issue([...path, 'uses', i], `'${store}' is listed twice; name each store once`);
+      } else if (!available.has(store)) {
         issue(
           [...path, 'uses', i],
           `'${store}' is not a data store of this system (available: ${[...available].sort().join(', ')})`,

@@ -235,6 +235,24 @@ describe('a new stage', () => {
 });
 
 describe('no stack traces', () => {
+  test('a system without a web service is named in config, not by the load balancer', () => {
+    const bad = edited(csl, (d) => {
+      d.services = {};
+    });
+    expect(problems(bad, 'dev')).toEqual([
+      "csl.dev.services: no service takes traffic (add a 'laravel-web' or 'nextjs' service with a host)",
+    ]);
+  });
+
+  test('a store listed twice', () => {
+    const bad = edited(csl, (d) => {
+      d.services.api.uses = ['mysql', 'redis', 'mysql'];
+    });
+    expect(problems(bad, 'dev')).toEqual([
+      "csl.dev.services.api.uses.2: 'mysql' is listed twice; name each store once",
+    ]);
+  });
+
   test('null where an object belongs', () => {
     const bad = edited(csl, (d) => {
       d.stages.dev.network = null;
