@@ -28,8 +28,8 @@ import {
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
 /** A stage name: `dev`, `staging`, `prod`, or one a system file adds. */
 export type StageName = string;
-/** The tiers a stage can take its defaults and rules from. */
-export const TIER_NAMES = STAGE_NAMES;
+/** The tiers a stage can take its defaults and rules from; each has an entry in `tiers.ts`. */
+export const TIER_NAMES = ['dev', 'staging', 'prod'] as const;
 /** One of {@link TIER_NAMES}. */
 export type TierName = (typeof TIER_NAMES)[number];
 
