@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfigs } from '../config';
 import { buildApp } from '../lib/app';
+import { budgetProblems } from '../lib/cost';
+import { appWithCachedValidation } from '../lib/validation-cache';
 
 /**
  * The CDK app: one Stage per (system, stage). This is the only file that reads context.
@@ -11,7 +12,9 @@ import { buildApp } from '../lib/app';
  * Choose the image tag a deploy runs (all images, or one):
  *   npx cdk deploy "Csl-Prod/*" -c imageTag=3f2a9c1 -c imageTag.api=3f2a9c1
  */
-const app = new App();
+// The built-in CloudFormation validation runs through lib/validation-cache.ts instead (same
+// findings; templates already validated are not validated again).
+const app = appWithCachedValidation();
 const list = (key: string): string[] =>
   String(app.node.tryGetContext(key) ?? '')
     .split(',')
@@ -26,15 +29,16 @@ try {
       .map(([key, value]) => [key.slice('imageTag.'.length), String(value)]),
   );
   const imageTag = app.node.tryGetContext('imageTag') as string | undefined;
-  buildApp(
-    app,
-    loadConfigs({
-      systems: list('systems'),
-      stages: list('stages'),
-      imageTag: imageTag === undefined ? undefined : String(imageTag),
-      imageTags,
-    }),
-  );
+  const configs = loadConfigs({
+    systems: list('systems'),
+    stages: list('stages'),
+    imageTag: imageTag === undefined ? undefined : String(imageTag),
+    imageTags,
+  });
+  buildApp(app, configs);
+  // A stage whose estimate is above its budgetUsd fails the synth (and so the pipeline).
+  const overBudget = budgetProblems(app.synth().directory, configs);
+  if (overBudget.length > 0) throw new ConfigError(overBudget);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

@@ -1,5 +1,5 @@
-import { ConfigError, resolveAll, type SystemDefinition } from './loader';
-import { STAGE_NAMES, type ResolvedConfig, type StageName } from './schema';
+import { ConfigError, resolveAll, stagesOf, type SystemDefinition } from './loader';
+import type { ResolvedConfig } from './schema';
 import { csl } from './systems/csl';
 import { shipment } from './systems/shipment';
 
@@ -28,13 +28,14 @@ const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
  */
 export function loadConfigs(filter: ConfigFilter = {}): ResolvedConfig[] {
   const wanted = { systems: filter.systems ?? [], stages: filter.stages ?? [] };
+  const known = [...new Set(SYSTEMS.flatMap(stagesOf))];
   const problems = [
     ...wanted.systems
       .filter((s) => !SYSTEMS.some((d) => d.name === s))
       .map((s) => `system '${s}' is unknown (use one of: ${SYSTEMS.map((d) => d.name).join(', ')})`),
     ...wanted.stages
-      .filter((s) => !(STAGE_NAMES as readonly string[]).includes(s))
-      .map((s) => `stage '${s}' is unknown (use one of: ${STAGE_NAMES.join(', ')})`),
+      .filter((s) => !known.includes(s))
+      .map((s) => `stage '${s}' is unknown (use one of: ${known.join(', ')})`),
   ];
   for (const [image, tag] of Object.entries({ '*': filter.imageTag, ...filter.imageTags })) {
     if (tag !== undefined && !IMAGE_TAG.test(tag)) {
@@ -45,8 +46,9 @@ export function loadConfigs(filter: ConfigFilter = {}): ResolvedConfig[] {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const systems = wanted.systems.length > 0 ? SYSTEMS.filter((d) => wanted.systems.includes(d.name)) : SYSTEMS;
-  const stages = (wanted.stages.length > 0 ? wanted.stages : STAGE_NAMES) as readonly StageName[];
-  return resolveAll(systems, stages).map((config) => withImageTags(config, filter));
+  return resolveAll(systems, wanted.stages.length > 0 ? wanted.stages : undefined).map((config) =>
+    withImageTags(config, filter),
+  );
 }
 
 /**

@@ -5,11 +5,14 @@ import {
   pipelineSchema,
   resolvedConfigSchema,
   type PipelineConfig,
+  SERVICE_KINDS,
   STAGE_NAMES,
+  TIER_NAMES,
   type ResolvedConfig,
   type ServiceConfig,
   type ServiceKind,
   type StageName,
+  type TierName,
 } from './schema';
 import { KIND_DEFAULTS, TIERS, type Tier } from './tiers';
 
@@ -26,9 +29,14 @@ export type ServiceDefinition = Pick<ServiceConfig, 'kind' | 'image'> &
 
 type StageSpecific = 'account' | 'region' | 'availabilityZones' | 'domainName' | 'hostedZoneId' | 'alertEmails';
 
-/** What a system's file says about one stage: where it lives, and what it overrides. */
-export type StageDefinition = Pick<ResolvedConfig, StageSpecific> &
-  DeepPartial<Omit<ResolvedConfig, StageSpecific | 'system' | 'stage'>>;
+/**
+ * What a system's file says about one stage: where it lives, and what it overrides. A stage
+ * named like a tier (`dev`, `staging`, `prod`) takes that tier; any other stage names one with
+ * `tier` (a `qa` stage with `tier: 'staging'`).
+ */
+export type StageDefinition = Pick<ResolvedConfig, StageSpecific> & { readonly tier?: TierName } & DeepPartial<
+    Omit<ResolvedConfig, StageSpecific | 'system' | 'stage' | 'tier'>
+  >;
 
 /**
  * A system file: what the system is (images, services, data stores) and, per stage, where it
@@ -42,6 +50,7 @@ export type SystemDefinition = {
   readonly images: ResolvedConfig['images'];
   readonly services: Record<string, ServiceDefinition>;
   readonly externalDatabases?: ResolvedConfig['externalDatabases'];
+  /** `dev`, `staging` and `prod`, and any stage of the system's own (see {@link StageDefinition}). */
   readonly stages: Record<StageName, StageDefinition>;
   /** Where the system's pipeline runs (tooling account) and what it watches. */
   readonly pipeline: PipelineConfig;
@@ -75,41 +84,80 @@ const DATA_STORE_KEYS = ['mysql', 'postgres', 'redis', 'rabbitmq'] as const;
 export function resolveStage(system: SystemDefinition, stage: StageName): ResolvedConfig {
   const raw = system as unknown as Record<string, unknown>;
   const label = typeof raw.name === 'string' ? raw.name : '<unnamed>';
-  if (!STAGE_NAMES.includes(stage)) {
-    throw new ConfigError([`${label}: unknown stage '${stage}' (use one of ${STAGE_NAMES.join(', ')})`]);
-  }
   const stages = raw.stages as Record<string, unknown> | undefined;
   if (!isPlainObject(stages) || !isPlainObject(stages[stage])) {
     throw new ConfigError([
       `${label}.${stage}: the system file has no stages.${stage} entry (add one with account, region, ...)`,
     ]);
   }
-  const unknownStages = Object.keys(stages).filter((s) => !(STAGE_NAMES as readonly string[]).includes(s));
-  if (unknownStages.length > 0) {
-    throw new ConfigError(
-      unknownStages.map((s) => `${label}.stages.${s}: unknown stage (use one of ${STAGE_NAMES.join(', ')})`),
-    );
+  const definition = stages[stage] as Record<string, unknown>;
+  const tier = definition.tier ?? stage;
+  if (typeof tier !== 'string' || !(TIER_NAMES as readonly string[]).includes(tier)) {
+    const named = definition.tier === undefined ? `stage '${stage}' names no tier` : `'${String(tier)}' is no tier`;
+    throw new ConfigError([
+      `${label}.${stage}.tier: ${named} (set tier: ${TIER_NAMES.map((t) => `'${t}'`).join(', ')} to reuse one, or add a tier to config/tiers.ts)`,
+    ]);
   }
+  try {
+    return parseStage(raw, label, stage, tier as TierName, definition);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // A value of a shape nobody expected (null where an object belongs, ...): name the stage
+    // rather than show a stack trace.
+    throw new ConfigError([`${label}.${stage}: could not be read (${(err as Error).message})`]);
+  }
+}
 
-  const { name, stages: _stages, pipeline: _pipeline, ...definition } = raw;
+function parseStage(
+  raw: Record<string, unknown>,
+  label: string,
+  stage: string,
+  tier: TierName,
+  definition: Record<string, unknown>,
+): ResolvedConfig {
+  const { name, stages: _stages, pipeline: _pipeline, ...common } = raw;
   const tooling = raw.pipeline as { account?: unknown; region?: unknown } | undefined;
   const merged = deepMerge(
     {
       system: name,
       stage,
-      ...definition,
+      ...common,
       ...(tooling?.account === undefined ? {} : { toolingAccount: tooling.account }),
       ...(tooling?.region === undefined ? {} : { toolingRegion: tooling.region }),
     },
-    stages[stage] as Record<string, unknown>,
+    { ...definition, tier },
   );
-  const withDefaults = applyTier(merged, TIERS[stage]);
+  const withDefaults = applyTier(merged, TIERS[tier]);
 
   const result = resolvedConfigSchema.safeParse(withDefaults);
   if (!result.success) {
-    throw new ConfigError(formatIssues(`${label}.${stage}`, result.error.issues, withDefaults));
+    throw new ConfigError(formatIssues(`${label}.${stage}`, rootCauses(result.error.issues), withDefaults));
   }
   return result.data;
+}
+
+/** The stages a system has, in its pipeline's order (`pipeline.order`, or dev, staging, prod, others). */
+export function stagesOf(system: SystemDefinition): string[] {
+  const declared = isPlainObject(system.stages) ? Object.keys(system.stages) : [];
+  const order = isPlainObject(system.pipeline) && Array.isArray(system.pipeline.order) ? system.pipeline.order : [];
+  return [
+    ...order.filter((s) => declared.includes(s)),
+    ...STAGE_NAMES.filter((s) => declared.includes(s) && !order.includes(s)),
+    ...declared.filter((s) => !order.includes(s) && !(STAGE_NAMES as readonly string[]).includes(s)),
+  ];
+}
+
+/**
+ * Drops the issues that follow from another: a service whose `kind` is unknown got no kind
+ * defaults, so its missing `cpu`, `memoryMiB`, ... would only repeat the one mistake.
+ */
+function rootCauses(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const badKinds = new Set(
+    issues
+      .filter((i) => i.path.length === 3 && i.path[0] === 'services' && i.path[2] === 'kind')
+      .map((i) => String(i.path[1])),
+  );
+  return issues.filter((i) => !(i.path[0] === 'services' && badKinds.has(String(i.path[1])) && i.path[2] !== 'kind'));
 }
 
 /**
@@ -127,18 +175,37 @@ export function resolvePipeline(system: SystemDefinition): PipelineConfig {
   }
   const result = pipelineSchema.safeParse(raw.pipeline);
   if (!result.success) throw new ConfigError(formatIssues(label, result.error.issues, raw.pipeline, pipelineSchema));
-  return result.data;
+  const declared = Object.keys(system.stages);
+  const order = result.data.order ?? [...STAGE_NAMES];
+  const example = `order: ['dev', ${declared
+    .filter((s) => s !== 'dev' && s !== 'prod')
+    .map((s) => `'${s}'`)
+    .join(', ')}, 'prod']`;
+  const problems = [
+    ...declared
+      .filter((s) => !order.includes(s))
+      .map((s) => `${label}.order: stage '${s}' has no place in the pipeline (list it, e.g. ${example})`),
+    ...order
+      .filter((s) => !declared.includes(s))
+      .map((s) => `${label}.order: '${s}' is no stage of this system (remove it, or add stages.${s})`),
+    ...(order[0] !== 'dev' || order.at(-1) !== 'prod' || new Set(order).size !== order.length
+      ? [`${label}.order: the pipeline starts at 'dev' and ends at 'prod', each stage once (e.g. ${example})`]
+      : []),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...result.data, order };
 }
 
-/** Resolves the given stages of every system, collecting all problems before throwing. */
-export function resolveAll(
-  systems: readonly SystemDefinition[],
-  stages: readonly StageName[] = STAGE_NAMES,
-): ResolvedConfig[] {
+/**
+ * Resolves the given stages of every system (each system's own stages when none are given; a
+ * system without one of the given stages skips it), collecting all problems before throwing.
+ */
+export function resolveAll(systems: readonly SystemDefinition[], stages?: readonly StageName[]): ResolvedConfig[] {
   const configs: ResolvedConfig[] = [];
   const problems: string[] = [];
   for (const system of systems) {
-    for (const stage of stages) {
+    const own = stagesOf(system);
+    for (const stage of stages ? own.filter((s) => stages.includes(s)) : own) {
       try {
         configs.push(resolveStage(system, stage));
       } catch (err) {
@@ -165,7 +232,7 @@ function applyTier(merged: Record<string, unknown>, tier: Tier): Record<string, 
     out.services = Object.fromEntries(
       Object.entries(out.services).map(([serviceName, service]) => {
         const kind = isPlainObject(service) ? (service.kind as ServiceKind) : undefined;
-        if (!kind || !(kind in KIND_DEFAULTS)) return [serviceName, service];
+        if (!kind || !(SERVICE_KINDS as readonly string[]).includes(kind)) return [serviceName, service];
         const defaults = deepMerge(KIND_DEFAULTS[kind] as Record<string, unknown>, sizing[kind]);
         const image =
           isPlainObject(out.images) && isPlainObject(service) ? out.images[String(service.image)] : undefined;
@@ -216,6 +283,19 @@ function formatIssues(
     }
     if (issue.code === 'invalid_type' && valueAt(input, path) === undefined) {
       lines.push(`${where(path)}: required, but missing (expected ${issue.expected})`);
+      continue;
+    }
+    if (
+      issue.code === 'invalid_value' &&
+      issue.message.startsWith('Invalid') &&
+      issue.values.every((v) => typeof v === 'string')
+    ) {
+      const value = valueAt(input, path);
+      const guess = typeof value === 'string' ? closest(value, issue.values as string[]) : undefined;
+      const fix = guess
+        ? `did you mean '${guess}'?`
+        : `use one of ${issue.values.map((v) => `'${String(v)}'`).join(', ')}`;
+      lines.push(`${where(path)}: ${describe(value)} is not allowed (${fix})`);
       continue;
     }
     if (issue.code === 'invalid_type' && issue.expected !== 'never') {

@@ -1,5 +1,17 @@
 import { z } from 'zod';
 import { deploymentBudgetIssues, MAX_DEPLOY_MINUTES } from './deployment-budget';
+import {
+  CACHE_NODE_TYPES,
+  CACHE_VERSIONS,
+  closestName,
+  FARGATE_MEMORY,
+  MQ_INSTANCE_TYPES,
+  POSTGRES_VERSIONS,
+  RABBITMQ_VERSIONS,
+  RDS_INSTANCE_CLASSES,
+  REGION_ZONES,
+  REGIONS,
+} from './aws-tables';
 
 /**
  * The schema of one resolved (system, stage) configuration.
@@ -10,10 +22,17 @@ import { deploymentBudgetIssues, MAX_DEPLOY_MINUTES } from './deployment-budget'
  * silently falls back to a default.
  */
 
-/** Stage names; each is also the name of a tier in `tiers.ts`. */
+/**
+ * The stages every system has, in pipeline order; each is also the name of a tier in `tiers.ts`.
+ * A system may add stages of its own (`qa`), each reusing a tier (see README, "A new stage").
+ */
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
-/** One of `dev`, `staging`, `prod`. */
-export type StageName = (typeof STAGE_NAMES)[number];
+/** A stage name: `dev`, `staging`, `prod`, or one a system file adds. */
+export type StageName = string;
+/** The tiers a stage can take its defaults and rules from; each has an entry in `tiers.ts`. */
+export const TIER_NAMES = ['dev', 'staging', 'prod'] as const;
+/** One of {@link TIER_NAMES}. */
+export type TierName = (typeof TIER_NAMES)[number];
 
 /** The kinds of service a system can run. */
 export const SERVICE_KINDS = ['laravel-web', 'laravel-worker', 'laravel-scheduler', 'nextjs'] as const;
@@ -24,14 +43,20 @@ export type ServiceKind = (typeof SERVICE_KINDS)[number];
 export const DATA_STORES = ['mysql', 'postgres', 'redis', 'rabbitmq', 'uploads'] as const;
 
 const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
-/** Environment variable names that must never carry a literal value. */
-const SECRET_LIKE_KEY = /(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY)/;
+/**
+ * Environment variable names that must never carry a literal value: passwords (`*_PASS`,
+ * `*_PASSWD`), keys (`*_KEY`, except `NEXT_PUBLIC_*`, which Next.js ships to browsers anyway),
+ * tokens, credentials and connection strings (`DSN`, which carry the password).
+ */
+const SECRET_LIKE_KEY =
+  /(PASSWORD|PASSWD|(^|_)PASS($|_)|(^|_)PWD($|_)|SECRET|TOKEN|CREDENTIAL|PRIVATE_KEY|ACCESS_KEY|(^|_)DSN($|_)|(^|_)KEY($|_)|_KEY$)/;
+/** A URL with `user:password@` in it. */
+const URL_WITH_PASSWORD = /:\/\/[^/\s:@]+:[^/\s@]+@/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
 
 /** Laravel majors the wiring knows the variable names of. */
@@ -99,6 +124,21 @@ const positiveInt = z.number().int().positive();
  * through the web ACL's AssociationConfig (CloudFormation `RequestBodyAssociatedResourceTypeConfig`).
  */
 export const WAF_MAX_BODY_INSPECTION_BYTES = 65_536;
+
+/** One of a table's values; the message names the nearest one when the value looks like a typo. */
+const oneOf = (what: string, table: readonly string[], example: string) =>
+  z.string().superRefine((value, ctx) => {
+    if (table.includes(value)) return;
+    const guess = closestName(value, table);
+    ctx.addIssue({
+      code: 'custom',
+      message: guess
+        ? `'${value}' is not ${what} (did you mean '${guess}'?)`
+        : `'${value}' is not ${what} (e.g. '${example}'; the list is in config/aws-tables.ts)`,
+    });
+  });
+
+const region = oneOf('an AWS region', REGIONS, 'eu-west-1');
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -172,7 +212,7 @@ const mysqlSchema = z.strictObject({
     .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/, 'must start with a letter and hold letters, digits or _'),
   /** Full engine version, e.g. `8.0.40`; a bare major (`8.0`) is rejected by CloudFormation validation. */
   engineVersion: z.string().regex(/^8\.0\.\d+$/, "must be a full MySQL 8.0 version such as '8.0.40' (not '8.0')"),
-  instanceType: z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an instance type without 'db.', e.g. 't4g.medium'"),
+  instanceType: oneOf("an RDS instance class (write it without 'db.')", RDS_INSTANCE_CLASSES, 't4g.medium'),
   multiAz: z.boolean(),
   readReplicas: z.number().int().min(0).max(5),
   allocatedStorageGiB: z.number().int().min(20),
@@ -185,9 +225,9 @@ const postgresSchema = z.strictObject({
   databaseName: z
     .string()
     .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, 'must start with a letter and hold letters, digits or _'),
-  /** Full engine version, e.g. `15.10`. */
-  engineVersion: z.string().regex(/^15\.\d+$/, "must be a full PostgreSQL 15 version such as '15.10'"),
-  instanceType: z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an instance type without 'db.', e.g. 't4g.medium'"),
+  /** Full engine version, e.g. `15.15`, one RDS offers (`aws-tables.ts`). */
+  engineVersion: oneOf('a PostgreSQL 15 version RDS offers', POSTGRES_VERSIONS, POSTGRES_VERSIONS.at(-1)!),
+  instanceType: oneOf("an RDS instance class (write it without 'db.')", RDS_INSTANCE_CLASSES, 't4g.medium'),
   multiAz: z.boolean(),
   allocatedStorageGiB: z.number().int().min(20),
   maxAllocatedStorageGiB: z.number().int().min(20),
@@ -198,7 +238,7 @@ const postgresSchema = z.strictObject({
 const redisSchema = z.strictObject({
   engine: z.enum(['valkey', 'redis']),
   engineVersion: z.string().regex(/^\d+\.\d+$/, "must be 'major.minor', e.g. '7.2' or '8.0'"),
-  nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be a cache node type such as 'cache.t4g.small'"),
+  nodeType: oneOf('an ElastiCache node type', CACHE_NODE_TYPES, 'cache.t4g.small'),
   /** Cluster mode (sharding). ShipmentApp asks for a Redis cluster. */
   clusterMode: z.boolean(),
   /** Node groups (shards) when cluster mode is on; must be 1 otherwise. */
@@ -221,11 +261,9 @@ const rabbitmqSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,50}$/, 'must be 1-50 letters, digits, - or _ (Amazon MQ broker name)')
     .optional(),
-  /** Full engine version, e.g. `3.13`. */
-  engineVersion: z.string().regex(/^3\.\d+(\.\d+)?$/, "must be a RabbitMQ 3 version such as '3.13'"),
-  instanceType: z
-    .string()
-    .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, "must be a broker instance type such as 'mq.m7g.medium'"),
+  /** `major.minor`, e.g. `3.13`; Amazon MQ applies patches itself. */
+  engineVersion: oneOf('a RabbitMQ version Amazon MQ offers', Object.keys(RABBITMQ_VERSIONS), '3.13'),
+  instanceType: oneOf('an Amazon MQ broker instance type', MQ_INSTANCE_TYPES, 'mq.m7g.medium'),
   deploymentMode: z.enum(['SINGLE_INSTANCE', 'CLUSTER_MULTI_AZ']),
   /** The virtual host Laravel connects to. */
   vhost: z.string().min(1),
@@ -465,7 +503,7 @@ const backupSchema = z.strictObject({
   /** A copy of every backup in a vault of another region, for disaster recovery. */
   crossRegionCopy: z
     .strictObject({
-      region: z.string().regex(REGION, "must be a region such as 'eu-central-1'"),
+      region,
       /**
        * The vault the stage's DR stack creates in that region (own key, deletion blocked, locked
        * for the retention); the name is what a restore runbook uses.
@@ -526,7 +564,7 @@ const deploymentSchema = z.strictObject({
 
 const stageSchema = z.strictObject({
   account: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id'),
-  region: z.string().regex(REGION, "must be a region such as 'eu-west-1'"),
+  region,
   /** Availability zones, named so synth never looks them up. */
   availabilityZones: z.array(z.string()).min(2, 'give at least two availability zones').max(3),
   /** The stage's domain; every public host lives under it. */
@@ -534,10 +572,15 @@ const stageSchema = z.strictObject({
   /** The Route 53 hosted zone that holds `domainName`. */
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,32}$/, "must be a Route 53 zone id such as 'Z0123456789ABCDEFGHIJ'"),
   alertEmails: z.array(z.email()),
+  /**
+   * Monthly budget in USD. Synth fails when the stage's estimate (`npm run cost`) is above it,
+   * and AWS Budgets alerts the stage's alert topic at 80 % (forecast) and 100 % (actual).
+   */
+  budgetUsd: z.number().positive().optional(),
   /** The tooling account whose pipeline pushes images to and deploys this stage. */
   toolingAccount: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id').optional(),
   /** The region of the tooling account's image registry (the pipeline's region). */
-  toolingRegion: z.string().regex(REGION, "must be a region such as 'eu-west-1'").optional(),
+  toolingRegion: region.optional(),
   removal: removalSchema,
   logRetentionDays,
   network: networkSchema,
@@ -558,7 +601,9 @@ const stageSchema = z.strictObject({
 export const resolvedConfigSchema = z
   .strictObject({
     system: z.string().regex(NAME, 'must be a lower-case name'),
-    stage: z.enum(STAGE_NAMES),
+    stage: z.string().regex(NAME, 'must be a lower-case name'),
+    /** The tier whose defaults and rules the stage takes (`tiers.ts`). */
+    tier: z.enum(TIER_NAMES),
     /** Shown on the cost-allocation tag `CostCenter`. */
     costCenter: z.string().min(1),
     images: z.record(z.string().regex(NAME, 'must be a lower-case name'), imageSchema),
@@ -571,7 +616,7 @@ export const resolvedConfigSchema = z
 export const pipelineSchema = z.strictObject({
   /** The tooling account the pipeline runs in. */
   account: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id'),
-  region: z.string().regex(REGION, "must be a region such as 'eu-west-1'"),
+  region,
   /** The CodeConnections (CodeStar) connection to the Git host. */
   connectionArn: z
     .string()
@@ -583,6 +628,13 @@ export const pipelineSchema = z.strictObject({
   repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be 'owner/name'"),
   /** The branch whose pushes run the pipeline. */
   branch: z.literal('main', { error: "the pipeline deploys pushes to 'main' only (set branch: 'main')" }),
+  /**
+   * The order the pipeline deploys the system's stages in: `dev` first, `prod` last, every stage
+   * of the system once.
+   *
+   * @default ['dev', 'staging', 'prod']
+   */
+  order: z.array(z.string().regex(NAME, 'must be a stage name')).optional(),
 });
 
 /** A validated pipeline configuration. */
@@ -609,9 +661,16 @@ type Ctx = z.RefinementCtx<ResolvedConfig>;
 function checkRules(c: ResolvedConfig, ctx: Ctx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
 
+  // An unknown region is reported on `region` alone; its zones would only repeat the mistake.
+  const letters = REGION_ZONES[c.region] ?? '';
   c.availabilityZones.forEach((az, i) => {
-    if (!new RegExp(`^${c.region}[a-z]$`).test(az)) {
-      issue(['availabilityZones', i], `'${az}' is not a zone of region ${c.region} (use e.g. '${c.region}a')`);
+    if (!letters) return;
+    const letter = az.slice(c.region.length);
+    if (!az.startsWith(c.region) || letter.length !== 1 || !letters.includes(letter)) {
+      issue(
+        ['availabilityZones', i],
+        `'${az}' is not a zone of region ${c.region} (use one of ${[...letters].map((l) => `'${c.region}${l}'`).join(', ')})`,
+      );
     }
   });
   if (new Set(c.availabilityZones).size !== c.availabilityZones.length) {
@@ -632,7 +691,10 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
     );
   }
 
-  if (c.stage === 'prod') {
+  if (c.tier === 'prod') {
+    if (c.alertEmails.length === 0) {
+      issue(['alertEmails'], "prod needs someone to receive its alarms (add an address, e.g. ['oncall@example.com'])");
+    }
     if (c.mysql && !c.mysql.multiAz) issue(['mysql', 'multiAz'], 'prod requires Multi-AZ (set multiAz: true)');
     if (c.postgres && !c.postgres.multiAz) issue(['postgres', 'multiAz'], 'prod requires Multi-AZ (set multiAz: true)');
     if (c.redis && !c.redis.automaticFailover) {
@@ -657,9 +719,10 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
       `copies must go to another region than ${c.region} (pick one such as 'eu-central-1')`,
     );
   }
-  if (c.stage !== 'dev' && c.mysql && c.mysql.readReplicas < 1) {
+  if (c.tier !== 'dev' && c.mysql && c.mysql.readReplicas < 1) {
     issue(['mysql', 'readReplicas'], `${c.stage} needs at least one read replica (set readReplicas: 1)`);
   }
+  checkAwsTables(c, issue);
 
   for (const [key, store] of [
     ['mysql', c.mysql],
@@ -797,6 +860,62 @@ function checkExternalDatabases(c: ResolvedConfig, issue: Issue): void {
   }
 }
 
+/** Combinations AWS refuses, from the tables in `aws-tables.ts`. */
+function checkAwsTables(c: ResolvedConfig, issue: (path: (string | number)[], message: string) => void): void {
+  if (c.redis && !CACHE_VERSIONS[c.redis.engine].includes(c.redis.engineVersion)) {
+    issue(
+      ['redis', 'engineVersion'],
+      `ElastiCache offers ${c.redis.engine} ${CACHE_VERSIONS[c.redis.engine].join(', ')}, not '${c.redis.engineVersion}' (pick one of those)`,
+    );
+  }
+  if (c.rabbitmq) {
+    const family = c.rabbitmq.instanceType.split('.')[1];
+    const families = RABBITMQ_VERSIONS[c.rabbitmq.engineVersion];
+    if (families && !families.includes(family)) {
+      issue(
+        ['rabbitmq', 'instanceType'],
+        `RabbitMQ ${c.rabbitmq.engineVersion} runs on ${families.map((f) => `mq.${f}`).join(', ')} brokers, not ${c.rabbitmq.instanceType} (change one of the two)`,
+      );
+    }
+    if (c.rabbitmq.instanceType === 'mq.t3.micro' && c.rabbitmq.deploymentMode !== 'SINGLE_INSTANCE') {
+      issue(
+        ['rabbitmq', 'deploymentMode'],
+        "mq.t3.micro runs single-instance brokers only (set deploymentMode: 'SINGLE_INSTANCE' or a larger instanceType)",
+      );
+    }
+  }
+  for (const [name, db] of Object.entries(c.externalDatabases)) {
+    if (cidrsOverlap(db.cidr, c.network.cidr)) {
+      issue(
+        ['externalDatabases', name, 'cidr'],
+        `${db.cidr} lies inside this stage's VPC ${c.network.cidr}; an external database is outside it (give the host's own range, or move the VPC with network.cidr)`,
+      );
+    }
+  }
+  for (const [name, s] of Object.entries(c.services)) {
+    const allowed = FARGATE_MEMORY[s.cpu] ?? [];
+    if (!allowed.includes(s.memoryMiB)) {
+      const shown = allowed.length > 8 ? `${allowed[0]} to ${allowed.at(-1)} in steps of 1024` : allowed.join(', ');
+      issue(
+        ['services', name, 'memoryMiB'],
+        `Fargate gives ${s.cpu} CPU units ${shown} MiB, not ${s.memoryMiB} (change memoryMiB or cpu)`,
+      );
+    }
+  }
+}
+
+/** Whether two valid IPv4 CIDR blocks share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const parse = (block: string) => {
+    const [ip, prefix] = block.split('/');
+    const start = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+    return { start, end: start + 2 ** (32 - Number(prefix)) - 1 };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  return x.start <= y.end && y.start <= x.end;
+}
+
 function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], message: string) => void): void {
   const available = new Set<string>(Object.keys(c.externalDatabases));
   if (c.mysql) available.add('mysql');
@@ -807,6 +926,10 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
 
   const hosts = new Map<string, string>();
   const schedulers = new Map<string, string>();
+  // The load balancer, CloudFront and the smoke tests all route to web services: a stage needs one.
+  if (!Object.values(c.services).some((s) => s.kind === 'laravel-web' || s.kind === 'nextjs')) {
+    issue(['services'], "no service takes traffic (add a 'laravel-web' or 'nextjs' service with a host)");
+  }
   for (const [name, s] of Object.entries(c.services)) {
     const path = ['services', name];
     const image = c.images[s.image];
@@ -858,7 +981,9 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
       );
     }
     s.uses.forEach((store, i) => {
-      if (!available.has(store)) {
+      if (s.uses.indexOf(store) !== i) {
+        issue([...path, 'uses', i], `'${store}' is listed twice; name each store once`);
+      } else if (!available.has(store)) {
         issue(
           [...path, 'uses', i],
           `'${store}' is not a data store of this system (available: ${[...available].sort().join(', ')})`,
@@ -876,7 +1001,12 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
           );
         }
       }
-      if (SECRET_LIKE_KEY.test(key)) {
+      if (URL_WITH_PASSWORD.test(value)) {
+        issue(
+          [...path, 'environment', key],
+          'holds a URL with a password in it; plain environment values end up in the template (keep the password in Secrets Manager)',
+        );
+      } else if (SECRET_LIKE_KEY.test(key) && !(key.startsWith('NEXT_PUBLIC_') && /_KEY$/.test(key))) {
         issue(
           [...path, 'environment', key],
           `looks like a secret; plain environment values end up in the template (move it to secrets: { ${key}: { secretName: '...' } })`,

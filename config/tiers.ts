@@ -1,4 +1,4 @@
-import type { ResolvedConfig, ServiceConfig, ServiceKind, StageName } from './schema';
+import type { ResolvedConfig, ServiceConfig, ServiceKind, TierName } from './schema';
 
 /** Sizing a tier gives every service of one kind. */
 export type ServiceSizing = Pick<ServiceConfig, 'cpu' | 'memoryMiB' | 'minTasks' | 'maxTasks'>;
@@ -32,8 +32,10 @@ const RABBITMQ_VERSION = '3.13';
  * The three tiers. `dev` is cheap and disposable; `prod` is highly available and keeps its data.
  * `cdn.cutover` is on only in dev: staging and prod take their DNS names after the data copy
  * (docs/migration-guide.md, "Cutting DNS over").
+ *
+ * A stage takes the tier of its name, or the one its `tier` names (a `qa` stage reuses `staging`).
  */
-export const TIERS: Record<StageName, Tier> = {
+export const TIERS: Record<TierName, Tier> = {
   dev: {
     removal: { policy: 'destroy', deletionProtection: false },
     logRetentionDays: 14,

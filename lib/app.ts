@@ -1,6 +1,6 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { resolvePipeline, STAGE_NAMES, SYSTEMS, type ResolvedConfig } from '../config';
+import { resolvePipeline, SYSTEMS, type ResolvedConfig } from '../config';
 import { pipelineStackId } from './constructs/delivery-pipeline';
 import { PipelineStack } from './stacks/pipeline-stack';
 import { RegistryStack, registryStackId } from './stacks/registry-stack';
@@ -20,12 +20,14 @@ export function buildApp(
   if (options.compliance ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stages = configs.map((config) => new SystemStage(app, stageId(config), { config }));
 
-  // A system's pipeline needs all three of its stages; a narrowed synth leaves it out.
+  // A system's pipeline needs all of its stages; a narrowed synth leaves it out. The pipeline
+  // deploys them in the order its config gives (`pipeline.order`, validated with the config).
   for (const system of SYSTEMS) {
     const own = configs.filter((c) => c.system === system.name);
-    if (own.length !== STAGE_NAMES.length) continue;
     const pipeline = resolvePipeline(system);
-    const systemStages = STAGE_NAMES.map((stage) => own.find((c) => c.stage === stage)!);
+    const order = pipeline.order ?? [];
+    if (own.length === 0 || !order.every((stage) => own.some((c) => c.stage === stage))) continue;
+    const systemStages = order.map((stage) => own.find((c) => c.stage === stage)!);
     const registry = new RegistryStack(app, registryStackId(system.name), {
       system: system.name,
       pipeline,

@@ -108,7 +108,7 @@ function frontEndHosts(config: ResolvedConfig): string[] {
     .map((name) => serviceHost(config, name));
 }
 
-const APP_ENV: Record<ResolvedConfig['stage'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
+const APP_ENV: Record<ResolvedConfig['tier'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
 
 /**
  * The full host name of a service in a stage.
@@ -148,10 +148,10 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
   const major = laravelMajor(config.images[image]);
   const webHost = Object.entries(config.services).find(([, s]) => s.image === image && s.kind === 'laravel-web');
   const environment: Record<string, string> = {
-    APP_ENV: APP_ENV[config.stage],
-    APP_DEBUG: config.stage === 'dev' ? 'true' : 'false',
+    APP_ENV: APP_ENV[config.tier],
+    APP_DEBUG: config.tier === 'dev' ? 'true' : 'false',
     LOG_CHANNEL: 'stderr',
-    LOG_LEVEL: config.stage === 'prod' ? 'info' : 'debug',
+    LOG_LEVEL: config.tier === 'prod' ? 'info' : 'debug',
     AWS_DEFAULT_REGION: Aws.REGION,
     // The ALB is internal and CloudFront reaches it through a VPC origin, so every proxy in
     // front of the app has an address in the VPC; the app trusts exactly that range.

@@ -1,50 +1,131 @@
 /**
- * Review one stage before deploying it: `npm run diff -- <system> <stage> [cdk options]`.
+ * Review one stage before deploying it: `npm run diff -- <system> <stage> [--offline | --deployed]`.
  *
- * Prints first the destructive changes of that stage — stateful resources that would be
- * replaced, destroyed or orphaned — found by the replacement guard's logic against the committed
- * baselines (offline), then `cdk diff` of the stage against what is deployed (needs credentials
- * for the stage's account). Extra options go to `cdk diff`, e.g. `-c imageTag=3f2a9c1`.
- * Exits non-zero when a destructive change is not covered by the allowlist.
+ * 1. Against the committed baselines (`test/baselines/`, the last reviewed templates), offline,
+ *    no credentials: resources added, removed and replaced, and each changed value from → to.
+ * 2. The destructive changes among them (stateful resources replaced, destroyed or orphaned),
+ *    found by the replacement guard, with the allowlist applied.
+ * 3. Against the deployed stacks, the same short summary, when credentials are present (or with
+ *    `--deployed`): templates are read with `aws cloudformation get-template` through the stage
+ *    account's CDK lookup role. `--offline` skips it. `npx cdk diff "<Stage>/*"` still gives the
+ *    full picture.
+ *
+ * Exits non-zero when a destructive change is not covered by the allowlist. The pipeline's
+ * approval step runs this same command, so the approver reads the same summary.
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
+import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
+import { ConfigError } from '../config';
+import { estimateStage, type Template } from '../lib/cost';
 import { stageId } from '../lib/stages/system-stage';
 import { buildTestApp } from '../test/helpers';
-import {
-  applyAllowlist,
-  compareWithBaselines,
-  formatChange,
-  readAllowlist,
-  readBaselines,
-  synthTemplates,
-} from './guard';
+import { applyAllowlist, compareWithBaselines, formatChange, readAllowlist, readBaselines } from './guard';
+import { formatChanges, stackChanges } from './template-diff';
 
-const [system, stage, ...cdkArgs] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const [system, stage] = args.filter((a) => !a.startsWith('--'));
 if (!system || !stage) {
-  console.error('usage: npm run diff -- <system> <stage> [cdk diff options]   e.g. npm run diff -- csl prod');
+  console.error('usage: npm run diff -- <system> <stage> [--offline | --deployed]   e.g. npm run diff -- csl prod');
   process.exit(2);
 }
+/** Credentials the AWS CLI would find: keys, a profile, or a container/web-identity role (CodeBuild). */
+const hasCredentials = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_PROFILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+].some((v) => process.env[v]);
+const deployed = !args.includes('--offline') && (args.includes('--deployed') || hasCredentials);
 
 const root = path.resolve(__dirname, '..');
 const baselineDir = path.join(root, 'test', 'baselines');
-const { app, stages } = buildTestApp({ systems: [system], stages: [stage] }, { compliance: false });
-const id = stageId(stages[0].data.config);
-app.synth();
-const current = synthTemplates(app.outdir);
+let built: ReturnType<typeof buildTestApp>;
+try {
+  // Templates only: compliance is `npm test`'s and the pipeline's job, not the review's.
+  built = buildTestApp({ systems: [system], stages: [stage] }, { compliance: false });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}
+const id = stageId(built.stages[0].data.config);
+const stacks = built.app
+  .synth()
+  .stacksRecursively.filter((s: CloudFormationStackArtifact) => s.hierarchicalId.startsWith(`${id}/`));
+const current = new Map(stacks.map((s) => [s.hierarchicalId, s.template as object]));
 const baselines = new Map([...readBaselines(baselineDir)].filter(([stack]) => stack.startsWith(`${id}/`)));
+
+console.log(`${id} against test/baselines (the last reviewed templates):`);
+const names = [...new Set([...baselines.keys(), ...current.keys()])];
+console.log(indent(formatChanges(names.map((n) => stackChanges(n, baselines.get(n) ?? {}, current.get(n) ?? {})))));
+
+const config = built.stages[0].data.config;
+const cost = (templates: Map<string, object>) =>
+  estimateStage({ region: config.region, tier: config.tier, templates: [...templates.values()] as Template[] }).total;
+console.log(`\nEstimated cost (npm run cost): $${cost(baselines).toFixed(2)} → $${cost(current).toFixed(2)} a month`);
+
 const { changes, newStacks } = compareWithBaselines(baselines, current);
 const { blocked, allowed } = applyAllowlist(changes, readAllowlist(path.join(baselineDir, 'allowlist.json')));
-
-console.log(`Destructive changes in ${id} (stateful resources, against test/baselines):`);
-if (changes.length === 0) console.log('  none');
+console.log(`\nDestructive changes (stateful resources):${changes.length === 0 ? ' none' : ''}`);
 for (const change of blocked) console.log(`  ${formatChange(change)}`);
 for (const change of allowed) console.log(`  ${formatChange(change)}   [allowlisted]`);
-for (const stack of newStacks) console.log(`  (new stack ${stack}: no baseline yet)`);
-console.log('');
+for (const stack of newStacks) console.log(`  (new stack ${stack}: no baseline yet; npm run baselines:update)`);
 
-const result = spawnSync('npx', ['cdk', 'diff', `${id}/*`, ...cdkArgs], { cwd: root, stdio: 'inherit' });
-if (result.status !== 0) {
-  console.error(`\ncdk diff exited with ${result.status}: it needs credentials for ${id}'s account.`);
+if (deployed) {
+  console.log(`\n${id} against the deployed stacks:`);
+  try {
+    const live = stacks.map((s) => stackChanges(s.hierarchicalId, deployedTemplate(s), s.template as object));
+    console.log(indent(formatChanges(live)));
+  } catch (err) {
+    console.log(`  not available: ${(err as Error).message}`);
+  }
+} else {
+  console.log('\n(no credentials: the deployed stacks were not compared; --deployed forces it)');
 }
-process.exit(blocked.length > 0 ? 1 : (result.status ?? 1));
+process.exit(blocked.length > 0 ? 1 : 0);
+
+/** The deployed template of a stack, `{}` when the stack does not exist yet. */
+function deployedTemplate(stack: CloudFormationStackArtifact): object {
+  const { account, region } = stack.environment;
+  const env = { ...process.env, ...assumeLookupRole(stack) };
+  const result = spawnSync(
+    'aws',
+    ['cloudformation', 'get-template', '--stack-name', stack.stackName, '--region', region, '--output', 'json'],
+    { encoding: 'utf8', env },
+  );
+  if (result.error) throw new Error(`the AWS CLI is not installed (${result.error.message})`);
+  if (result.status !== 0) {
+    if (/does not exist/.test(result.stderr)) return {};
+    throw new Error(`${stack.stackName} in ${account}/${region}: ${result.stderr.trim().split('\n').pop()}`);
+  }
+  const body = (JSON.parse(result.stdout) as { TemplateBody: string | object }).TemplateBody;
+  return typeof body === 'string' ? (JSON.parse(body) as object) : body;
+}
+
+/** Credentials of the stage account's CDK lookup role (read-only), when the stack names one. */
+function assumeLookupRole(stack: CloudFormationStackArtifact): Record<string, string> {
+  const arn = stack.lookupRole?.arn.replace('${AWS::Partition}', 'aws');
+  if (!arn) return {};
+  const result = spawnSync(
+    'aws',
+    ['sts', 'assume-role', '--role-arn', arn, '--role-session-name', 'npm-run-diff', '--output', 'json'],
+    { encoding: 'utf8' },
+  );
+  // Already in the stage account with enough rights, or not allowed to assume it: try as we are.
+  if (result.status !== 0) return {};
+  const c = (JSON.parse(result.stdout) as { Credentials: Record<string, string> }).Credentials;
+  return {
+    AWS_ACCESS_KEY_ID: c.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.SecretAccessKey,
+    AWS_SESSION_TOKEN: c.SessionToken,
+  };
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+}

@@ -1,10 +1,14 @@
 /**
- * After a synth, prints a table per stage: its stacks, their resource counts and template size,
- * and the cdk-nag / template-validation result of each (`pass`, or the number of open findings).
+ * After a synth, prints a table per stage: its monthly cost estimate (`npm run cost` has the
+ * lines), its stacks, their resource counts and template size, and the cdk-nag /
+ * template-validation result of each (`pass`, or the number of open findings).
  * `npm run synth` runs it; `npm run synth:summary` prints it for an existing cdk.out.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { loadConfigs } from '../config';
+import { estimateAssembly, MissingPriceError } from '../lib/cost';
+import { stageId } from '../lib/stages/system-stage';
 
 interface Artifact {
   type: string;
@@ -68,13 +72,28 @@ export function findings(dir: string): Map<string, { errors: number; warnings: n
   return counts;
 }
 
-/** The summary as text. */
-export function summary(dir: string): string {
+/** Each stage's monthly estimate in USD, by stage id, for the stages config knows. */
+export function stageCosts(dir: string): Map<string, number> {
+  const costs = new Map<string, number>();
+  for (const config of loadConfigs()) {
+    try {
+      for (const { estimate } of estimateAssembly(dir, [config])) costs.set(stageId(config), estimate.total);
+    } catch (err) {
+      // A region without prices leaves that stage's header without a figure; npm run cost says why.
+      if (!(err instanceof MissingPriceError)) throw err;
+    }
+  }
+  return costs;
+}
+
+/** The summary as text; with `costs`, each stage's header carries its monthly estimate. */
+export function summary(dir: string, costs: ReadonlyMap<string, number> = new Map()): string {
   const rows = stackRows(dir);
   const open = findings(dir);
   const lines: string[] = [];
   for (const stage of [...new Set(rows.map((r) => r.stage))]) {
-    lines.push('', stage);
+    const cost = costs.get(stage);
+    lines.push('', cost === undefined ? stage : `${stage}   ~$${cost.toFixed(0)} a month at list price (npm run cost)`);
     lines.push(`  ${'stack'.padEnd(20)} ${'resources'.padStart(9)} ${'KB'.padStart(7)}   cdk-nag + validation`);
     for (const row of rows.filter((r) => r.stage === stage)) {
       const key = stage === '(tooling)' ? row.stack : `${stage}/${row.stack}`;
@@ -94,5 +113,5 @@ if (require.main === module) {
     console.error(`no cloud assembly in ${dir}: run npm run synth first`);
     process.exit(1);
   }
-  console.log(summary(dir));
+  console.log(summary(dir, stageCosts(dir)));
 }

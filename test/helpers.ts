@@ -4,6 +4,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { loadConfigs, type ConfigFilter } from '../config';
 import { buildApp } from '../lib/app';
+import { appWithCachedValidation } from '../lib/validation-cache';
 import type { SystemStage } from '../lib/stages/system-stage';
 
 const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as {
@@ -16,7 +17,9 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'
  * report in the message.
  */
 export function testApp(extraContext: Record<string, unknown> = {}): App {
-  return new App({
+  // The built-in CloudFormation validation through a cache of findings per template, as in
+  // bin/app.ts: the same findings, without starting the validator for templates seen before.
+  return appWithCachedValidation({
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')),
     context: {
       ...cdkJson.context,

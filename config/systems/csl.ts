@@ -8,7 +8,7 @@ const laravel = ['mysql', 'postgres', 'redis', 'rabbitmq', 'uploads'];
 const queues = { QUEUE_CONNECTION: 'rabbitmq', SESSION_DRIVER: 'redis' };
 
 /**
- * CSL certification platform (`../shared/seeds/000_*.txt`): a Laravel API on PHP-FPM 8.3, two
+ * CSL certification platform (its seed document, 000): a Laravel API on PHP-FPM 8.3, two
  * Next.js front ends, MySQL 8.0, PostgreSQL 15 (sales data), Redis 7 and RabbitMQ 3.
  *
  * Accounts, zone ids and e-mail addresses are placeholders that synthesize offline; replace

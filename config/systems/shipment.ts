@@ -36,7 +36,7 @@ function dolibarr(
 const erpTransitGateway = { kind: 'transit-gateway', transitGatewayId: 'tgw-00000000000000d01' } as const;
 
 /**
- * ShipmentApp (`../shared/seeds/001_*.txt`): N Nginx + PHP-FPM 8.1 Laravel web servers, MySQL
+ * ShipmentApp (its seed document, 001): N Nginx + PHP-FPM 8.1 Laravel web servers, MySQL
  * master with a read replica, a Redis cluster for cache and queues, S3 files, a CDN, and a
  * read-only link to the Dolibarr ERP database.
  *

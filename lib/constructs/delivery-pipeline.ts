@@ -121,9 +121,13 @@ export class DeliveryPipeline extends Construct {
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
     const { pipeline: cfg, stages } = props;
-    if (stages.map((s) => s.stage).join(',') !== 'dev,staging,prod') {
+    if (
+      stages[0]?.stage !== 'dev' ||
+      stages.at(-1)?.stage !== 'prod' ||
+      new Set(stages.map((s) => s.stage)).size !== stages.length
+    ) {
       throw new Error(
-        `DeliveryPipeline: stages must be dev, staging, prod in that order, got ${stages.map((s) => s.stage)}`,
+        `DeliveryPipeline: stages run from dev to prod, each once (set pipeline.order), got ${stages.map((s) => s.stage)}`,
       );
     }
     const [dev] = stages;

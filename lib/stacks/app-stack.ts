@@ -12,6 +12,7 @@ import { LaravelService } from '../constructs/laravel-service';
 import { acknowledge, nagResource } from '../nag';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../constructs/monitoring';
+import { StageBudget } from '../constructs/stage-budget';
 import { NextjsService } from '../constructs/nextjs-service';
 import type { ServiceSecurityGroups } from '../constructs/service-security-groups';
 import { pascal } from '../names';
@@ -165,6 +166,9 @@ export class AppStack extends StageStack {
       schedulerLogs,
       backups: data.backups && { copies: config.backup.crossRegionCopy !== undefined },
     });
+    if (config.budgetUsd !== undefined) {
+      new StageBudget(this, 'Budget', { monthlyUsd: config.budgetUsd, topic: this.monitoring.topic });
+    }
   }
 
   /**

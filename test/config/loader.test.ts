@@ -207,7 +207,7 @@ describe('bad input names the system, stage, path and fix', () => {
       d.stages.dev.availabilityZones = ['eu-west-1a', 'us-east-1b'];
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
-      "csl.dev.availabilityZones.1: 'us-east-1b' is not a zone of region eu-west-1 (use e.g. 'eu-west-1a')",
+      "csl.dev.availabilityZones.1: 'us-east-1b' is not a zone of region eu-west-1 (use one of 'eu-west-1a', 'eu-west-1b', 'eu-west-1c')",
     ]);
   });
 

@@ -54,3 +54,9 @@ test('counts open findings per stack from the validation report', () => {
   expect(text).toMatch(/  Data +3 +\d+ +1 error\(s\), 1 warning\(s\)/);
   expect(text).toMatch(/  App +1 +\d+ +pass/);
 });
+
+test('puts each stage’s monthly estimate in its header', () => {
+  const text = summary(assembly(), new Map([['Csl-Prod', 2580.4]]));
+  expect(text).toMatch(/\nCsl-Prod   ~\$2580 a month at list price \(npm run cost\)\n/);
+  expect(text).toMatch(/\n\(tooling\)\n/);
+});

@@ -1,0 +1,140 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Template as Assert } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { loadConfigs } from '../../config';
+import { budgetProblems, estimateStage, type Template } from '../../lib/cost';
+import { StageBudget } from '../../lib/constructs/stage-budget';
+import { appWithCachedValidation } from '../../lib/validation-cache';
+
+const baselines = path.join(__dirname, '..', 'baselines');
+
+/** The committed (normalised) templates of one stage: what `npm run cost` reads after a synth. */
+function stageTemplates(stage: string): Template[] {
+  const dir = path.join(baselines, stage);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.template.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Template);
+}
+
+describe('cost estimate', () => {
+  test('Shipment-Dev matches the figure worked out by hand from config/prices.ts', () => {
+    // The day before MySQL 8.0's Extended Support charges begin, so the figure is the same
+    // for 8.0 and 8.4.
+    const estimate = estimateStage({
+      region: 'us-east-1',
+      tier: 'dev',
+      templates: stageTemplates('Shipment-Dev'),
+      on: '2026-07-31',
+    });
+    const byItem = Object.fromEntries(estimate.lines.map((l) => [l.item, l.usd]));
+    // By hand, 730 hours a month, us-east-1:
+    //   Fargate: web 0.5 vCPU/1 GB + worker and scheduler 0.25 vCPU/0.5 GB each = 1 vCPU, 2 GB
+    //            (0.04048 + 2 × 0.004445) × 730                         = 36.04
+    //   RDS:     t4g.micro 0.016 × 730 + 20 GB × 0.115                  = 13.98
+    //   Valkey:  cluster of 1 shard + 1 replica: 2 × 0.0128 × 730        = 18.69
+    //   NAT:     0.045 × 730 + 20 GB × 0.045 + 1 IPv4 × 0.005 × 730     = 37.40
+    //   ALB:     0.0225 × 730 + 1 LCU × 0.008 × 730                     = 22.27 (22.265)
+    //   WAF:     5 + 6 rules × 1 + 1 M requests × 0.60                  = 11.60
+    //   Logs:    22 alarms × 0.10 + 1 dashboard × 3 + 5 GB × (0.50+0.03) =  7.85
+    //   Secrets: 3 × 0.40 + 3 KMS keys × 1                              =  4.20
+    expect(byItem).toEqual({
+      'compute (Fargate)': 36.04,
+      'databases (RDS)': 13.98,
+      'cache (ElastiCache)': 18.69,
+      'NAT gateways': 37.4,
+      'load balancer': expect.closeTo(22.27, 1),
+      'CDN + WAF': 11.6,
+      'logs and metrics': 7.85,
+      'secrets and keys': 4.2,
+    });
+    expect(estimate.total).toBeCloseTo(152.03, 1);
+  });
+
+  test('MySQL 8.0 past its standard support adds Extended Support per vCPU, standby included', () => {
+    const after = estimateStage({ region: 'us-east-1', tier: 'prod', templates: stageTemplates('Shipment-Prod') });
+    const line = after.lines.find((l) => l.item === 'RDS Extended Support');
+    // The baseline runs MySQL 8.0: m7g.large (2 vCPU) Multi-AZ (2 instances) + its replica
+    // (2 vCPU): 6 vCPU × 0.100 × 730. When MySQL moves to 8.4 the line goes away.
+    const mysql80 = JSON.stringify(stageTemplates('Shipment-Prod')).includes('"EngineVersion":"8.0.');
+    if (mysql80) expect(line?.usd).toBeCloseTo(6 * 0.1 * 730, 1);
+    else expect(line).toBeUndefined();
+  });
+
+  test('a region without prices is named', () => {
+    expect(() => estimateStage({ region: 'ap-south-2', tier: 'dev', templates: [] })).toThrow(
+      'no prices for region ap-south-2; add them to config/prices.ts',
+    );
+  });
+});
+
+describe('budget', () => {
+  /** A one-stage cloud assembly holding the given templates, as `app.synth()` writes it. */
+  function assembly(stage: string, templates: Template[]): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-'));
+    const artifacts: Record<string, unknown> = {};
+    templates.forEach((t, i) => {
+      fs.writeFileSync(path.join(dir, `s${i}.template.json`), JSON.stringify(t));
+      artifacts[`s${i}`] = {
+        type: 'aws:cloudformation:stack',
+        displayName: `${stage}/S${i}`,
+        properties: { templateFile: `s${i}.template.json` },
+      };
+    });
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ artifacts }));
+    return dir;
+  }
+
+  test('a stage above its budget fails with a config-style line; within it passes', () => {
+    const [config] = loadConfigs({ systems: ['shipment'], stages: ['dev'] });
+    const dir = assembly('Shipment-Dev', stageTemplates('Shipment-Dev'));
+    expect(budgetProblems(dir, [{ ...config, budgetUsd: 100 }])).toEqual([
+      expect.stringMatching(
+        /^shipment\.dev\.budgetUsd: the estimate is \$\d+\.\d\d a month, above the budget of \$100 \(raise budgetUsd/,
+      ),
+    ]);
+    expect(budgetProblems(dir, [{ ...config, budgetUsd: 5000 }])).toEqual([]);
+    expect(budgetProblems(dir, [config])).toEqual([]);
+  });
+
+  test('a budget in a region without prices is named, not a stack trace', () => {
+    const [config] = loadConfigs({ systems: ['shipment'], stages: ['dev'] });
+    const dir = assembly('Shipment-Dev', stageTemplates('Shipment-Dev'));
+    expect(budgetProblems(dir, [{ ...config, region: 'ap-south-2', budgetUsd: 100 }])).toEqual([
+      'shipment.dev.budgetUsd: cannot be checked, no prices for region ap-south-2; add them to config/prices.ts (has: us-east-1, eu-west-1)',
+    ]);
+  });
+
+  test('AWS Budgets may publish to the encrypted alert topic, at 80 % forecast and 100 % actual', () => {
+    const stack = new Stack(appWithCachedValidation(), 'S');
+    const topic = new sns.Topic(stack, 'Topic', { masterKey: new kms.Key(stack, 'Key') });
+    new StageBudget(stack, 'Budget', { monthlyUsd: 150, topic });
+    const t = Assert.fromStack(stack);
+    t.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: { BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 150, Unit: 'USD' } },
+      NotificationsWithSubscribers: [
+        { Notification: { NotificationType: 'FORECASTED', Threshold: 80 } },
+        { Notification: { NotificationType: 'ACTUAL', Threshold: 100 } },
+      ].map((n) => ({ ...n, Subscribers: [{ SubscriptionType: 'SNS', Address: { Ref: 'TopicBFC7AF6E' } }] })),
+    });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'SNS:Publish',
+            Effect: 'Allow',
+            Principal: { Service: 'budgets.amazonaws.com' },
+            Resource: { Ref: 'TopicBFC7AF6E' },
+            Sid: 'AwsBudgetsPublish',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: {} },
+          },
+        ],
+      },
+    });
+    expect(JSON.stringify(t.toJSON())).toContain('"Principal":{"Service":"budgets.amazonaws.com"}');
+  });
+});
