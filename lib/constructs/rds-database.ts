@@ -22,9 +22,16 @@ export interface RdsDatabaseProps {
   /** Key that encrypts storage, the credentials secret and Performance Insights. */
   readonly encryptionKey: kms.IKey;
   /**
-   * Full engine version, e.g. `8.0.44` or `15.15`.
+   * Full engine version, e.g. `8.4.8` or `15.15`.
    */
   readonly engineVersion: string;
+  /**
+   * RDS Extended Support enrolment. Required for a major version past RDS standard support
+   * (MySQL 8.0 after 31 July 2026), which RDS enrols in paid Extended Support from day one.
+   *
+   * @default - RDS's default for the version
+   */
+  readonly engineLifecycleSupport?: rds.EngineLifecycleSupport;
   /**
    * Port the database listens on.
    *
@@ -135,6 +142,9 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
     | 'publiclyAccessible'
     | 'caCertificate'
     | 'deletionProtection'
+    | 'storageType'
+    | 'maxAllocatedStorage'
+    | 'engineLifecycleSupport'
   >;
 
   constructor(scope: Construct, id: string, props: RdsDatabaseProps, settings: EngineSettings) {
@@ -205,6 +215,11 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       publiclyAccessible: false,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       deletionProtection,
+      // Replicas share the primary's storage type and autoscaling ceiling: a replica that stays
+      // smaller than a grown primary runs out of space and stops replicating.
+      storageType: rds.StorageType.GP3,
+      maxAllocatedStorage,
+      engineLifecycleSupport: props.engineLifecycleSupport,
     };
     this.primary = new rds.DatabaseInstance(this, 'Primary', {
       ...this.sharedInstanceProps,
@@ -216,8 +231,9 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       }),
       multiAz: props.multiAz ?? false,
       allocatedStorage,
-      maxAllocatedStorage,
-      storageType: rds.StorageType.GP3,
+      // A new major version in config (MySQL 8.0 -> 8.4) is an in-place upgrade, which RDS
+      // refuses without this; CloudFormation does not replace the instance for it.
+      allowMajorVersionUpgrade: true,
       storageEncrypted: true,
       storageEncryptionKey: props.encryptionKey,
       backupRetention: props.backupRetention ?? Duration.days(7),

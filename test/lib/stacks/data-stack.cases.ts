@@ -40,11 +40,41 @@ export function dataStackCases(f: StageFixture): void {
           Port: '3306',
         }),
       );
+      // RDS MySQL 8.4 still defaults require_secure_transport to OFF (RDS user guide,
+      // "Requiring SSL/TLS for all connections to a MySQL DB instance"), so the parameter stays.
       data.hasResourceProperties('AWS::RDS::DBParameterGroup', {
-        Family: 'mysql8.0',
+        Family: `mysql${config.mysql!.engineVersion.split('.').slice(0, 2).join('.')}`,
         Parameters: Match.objectLike({ require_secure_transport: '1' }),
       });
     });
+
+    test.each(ALL)('%s: runs MySQL 8.4 (8.0 left RDS standard support on 31 July 2026), upgradable in place', (id) => {
+      const [primary] = primaries(get(id).data, 'mysql');
+      expect(primary.Properties.EngineVersion).toMatch(/^8\.4\.\d+$/);
+      // A major version change in config is an in-place ModifyDBInstance that RDS refuses
+      // without AllowMajorVersionUpgrade; CloudFormation does not replace the instance for it.
+      expect(primary.Properties.AllowMajorVersionUpgrade).toBe(true);
+      // 8.4 is in standard support: no Extended Support enrolment, and no charge for it.
+      expect(primary.Properties.EngineLifecycleSupport).toBeUndefined();
+    });
+
+    test.each(['Csl-Staging', 'Csl-Prod', 'Shipment-Staging', 'Shipment-Prod'])(
+      '%s: read replicas take the primary storage type and autoscaling ceiling',
+      (id) => {
+        const { data } = get(id);
+        const [primary] = primaries(data, 'mysql');
+        const replicas = Object.values(
+          data.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }),
+        );
+        expect(replicas.length).toBeGreaterThan(0);
+        expect(primary.Properties.StorageType).toBe('gp3');
+        for (const replica of replicas) {
+          // A replica smaller than a grown primary fills up and stops replicating.
+          expect(replica.Properties.StorageType).toBe('gp3');
+          expect(replica.Properties.MaxAllocatedStorage).toBe(primary.Properties.MaxAllocatedStorage);
+        }
+      },
+    );
 
     test('is Multi-AZ, deletion-protected and snapshotted on removal in prod; disposable in dev', () => {
       for (const id of ['Csl-Prod', 'Shipment-Prod']) {
@@ -184,6 +214,16 @@ export function dataStackCases(f: StageFixture): void {
             CacheParameterGroupName: 'default.valkey8.cluster.on',
           }),
         );
+      }
+    });
+
+    test('changes shard count online: UseOnlineResharding, so NumNodeGroups does not replace the cluster', () => {
+      // CloudFormation: "If you update NumNodeGroups without UseOnlineResharding, the update
+      // replaces the replication group" (UpdatePolicy attribute, UseOnlineResharding policy).
+      for (const id of ['Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod']) {
+        get(id).data.hasResource('AWS::ElastiCache::ReplicationGroup', {
+          UpdatePolicy: { UseOnlineResharding: true },
+        });
       }
     });
 
