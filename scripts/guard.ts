@@ -45,6 +45,37 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   'AWS::Backup::BackupVault',
 ]);
 
+/**
+ * Properties whose replacement the resource specification can only call "conditional"
+ * (`may-replace`), with the condition CloudFormation documents, so the guard can say for sure.
+ * Each rule answers, for the resource before and after, whether changing the property replaces it.
+ */
+export const CONDITIONAL_REPLACEMENTS: Readonly<
+  Record<string, Readonly<Record<string, (before: ResourceBody, after: ResourceBody) => boolean>>>
+> = {
+  'AWS::RDS::DBInstance': {
+    // RDS ModifyDBInstance: a change "from one non-zero value to another non-zero value ... is
+    // asynchronously applied as soon as possible"; config keeps retention at 1..35 days.
+    BackupRetentionPeriod: (before, after) =>
+      before.Properties?.BackupRetentionPeriod === 0 || after.Properties?.BackupRetentionPeriod === 0,
+  },
+  'AWS::ElastiCache::ReplicationGroup': {
+    // CloudFormation UpdatePolicy attribute, UseOnlineResharding: "To modify a replication
+    // group's shards by adding or removing shards, rather than replacing the entire
+    // AWS::ElastiCache::ReplicationGroup resource, use UseOnlineResharding". Without it a new
+    // NumNodeGroups replaces the cluster: a new, empty cache behind a new endpoint.
+    NumNodeGroups: (_before, after) => after.UpdatePolicy?.UseOnlineResharding !== true,
+  },
+};
+
+/** The parts of a template resource the guard reads. */
+export interface ResourceBody {
+  readonly Type?: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly UpdatePolicy?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+}
+
 /** What a change would do to an existing stateful resource. */
 export type DestructiveImpact = 'replace' | 'may-replace' | 'destroy' | 'orphan';
 
@@ -162,8 +193,8 @@ export function findDestructiveChanges(stack: string, before: object, after: obj
   diff.resources.forEachDifference((logicalId, change) => {
     const type = change.oldResourceType ?? change.newResourceType;
     if (type === undefined || !isStateful(change)) return;
-    const impact = REPORTED_IMPACTS[change.changeImpact];
-    if (impact === undefined) return;
+    const impact = refineImpact(type, change) ?? REPORTED_IMPACTS[change.changeImpact];
+    if (impact === undefined || impact === 'none') return;
     changes.push({ stack, logicalId, type, impact, reason: explain(change, impact, diff.resources.changes) });
   });
   return changes.sort(byStackThenId);
@@ -287,6 +318,26 @@ export function formatChange(c: DestructiveChange): string {
   return `${c.stack} ${c.logicalId} (${c.type}) would be ${VERBS[c.impact]}: ${c.reason}`;
 }
 
+/**
+ * The impact of a change once {@link CONDITIONAL_REPLACEMENTS} has decided the properties the
+ * specification leaves open: `replace` or `none` when every replacing property has a rule (and
+ * no other property certainly replaces), else undefined (keep the diff's own verdict).
+ */
+function refineImpact(type: string, change: ResourceDifference): DestructiveImpact | 'none' | undefined {
+  const rules = CONDITIONAL_REPLACEMENTS[type];
+  if (!rules || change.oldValue === undefined || change.newValue === undefined) return undefined;
+  const before = change.oldValue as ResourceBody;
+  const after = change.newValue as ResourceBody;
+  let verdict: DestructiveImpact | 'none' = 'none';
+  for (const [name, diff] of Object.entries(change.propertyUpdates)) {
+    if (diff.changeImpact !== ResourceImpact.WILL_REPLACE && diff.changeImpact !== ResourceImpact.MAY_REPLACE) continue;
+    const rule = rules[name];
+    if (rule === undefined) return undefined;
+    if (rule(before, after)) verdict = 'replace';
+  }
+  return verdict === 'none' && change.changeImpact !== ResourceImpact.MAY_REPLACE ? undefined : verdict;
+}
+
 /** True when the resource is stateful before or after the change (a type change counts too). */
 function isStateful(change: ResourceDifference): boolean {
   // A read replica holds no data of its own: removing or replacing one loses nothing.
@@ -314,9 +365,12 @@ function explain(
   const replacing = (i?: ResourceImpact) => i === ResourceImpact.WILL_REPLACE || i === ResourceImpact.MAY_REPLACE;
   const properties = Object.entries(change.propertyUpdates)
     .filter(([, diff]) => replacing(diff.changeImpact))
-    .map(([name, diff]) =>
-      diff.changeImpact === ResourceImpact.MAY_REPLACE && impact === 'replace' ? `${name} (may)` : name,
-    )
+    .map(([name, diff]) => {
+      const decided = CONDITIONAL_REPLACEMENTS[change.newResourceType ?? '']?.[name] !== undefined;
+      return diff.changeImpact === ResourceImpact.MAY_REPLACE && impact === 'replace' && !decided
+        ? `${name} (may)`
+        : name;
+    })
     .sort();
   return properties.length > 0 ? properties.join(', ') : 'the diff names no property';
 }

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
@@ -362,5 +363,43 @@ describe('synthTemplates and compareWithBaselines', () => {
     const result = compareWithBaselines(new Map([['Csl-Old/Data', data]]), new Map([['Csl-New/Data', data]]));
     expect(result.newStacks).toEqual(['Csl-New/Data']);
     expect(result.changes).toEqual([expect.objectContaining({ stack: 'Csl-Old/Data', impact: 'orphan' })]);
+  });
+});
+
+describe('replace-on-update rules the specification leaves open', () => {
+  /** A cluster-mode replication group with `shards` node groups, with or without online resharding. */
+  const cache = (shards: number, replicas: number, online: boolean) =>
+    synth((stack) => {
+      const group = new elasticache.CfnReplicationGroup(stack, 'Redis', {
+        replicationGroupDescription: 'cache',
+        engine: 'valkey',
+        cacheNodeType: 'cache.t4g.small',
+        clusterMode: 'enabled',
+        numNodeGroups: shards,
+        replicasPerNodeGroup: replicas,
+        automaticFailoverEnabled: true,
+      });
+      if (online) group.cfnOptions.updatePolicy = { useOnlineResharding: true };
+    });
+
+  test('a shard-count change without UseOnlineResharding replaces the cluster for certain', () => {
+    expect(findDestructiveChanges(STACK, cache(1, 1, false), cache(2, 1, false))).toEqual([
+      expect.objectContaining({
+        type: 'AWS::ElastiCache::ReplicationGroup',
+        impact: 'replace',
+        reason: 'NumNodeGroups',
+      }),
+    ]);
+  });
+
+  test('a shard-count change with UseOnlineResharding reshards in place', () => {
+    expect(findDestructiveChanges(STACK, cache(1, 1, true), cache(3, 1, true))).toEqual([]);
+  });
+
+  test('a replica-count change of a cluster-mode group replaces it, resharding or not', () => {
+    // The resource specification marks ReplicasPerNodeGroup "Update requires: Replacement".
+    expect(findDestructiveChanges(STACK, cache(1, 1, true), cache(1, 2, true))).toEqual([
+      expect.objectContaining({ impact: 'replace', reason: 'ReplicasPerNodeGroup' }),
+    ]);
   });
 });
