@@ -431,3 +431,27 @@ function replaceAssetHashes(value: Json): Json {
 function readJson(file: string): object {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as object;
 }
+
+/**
+ * The weak references (`Fn::GetStackOutput`) of a template that read a stack of the template's
+ * own region. Within a region references must be strong (`Fn::ImportValue`): a weak one is read
+ * only when the consumer's template changes, so a replaced producer leaves the consumer pointing
+ * at the old resource. Across regions weak references are allowed, with a producer fingerprint.
+ *
+ * @returns `StackName/OutputName` of each such reference, sorted and unique
+ */
+export function sameRegionWeakReferences(template: object, region: string): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(walk);
+    if (typeof value !== 'object' || value === null) return;
+    const ref = (value as Record<string, unknown>)['Fn::GetStackOutput'] as
+      { StackName?: unknown; OutputName?: unknown; Region?: unknown } | undefined;
+    if (ref && (ref.Region === undefined || ref.Region === region)) {
+      found.add(`${JSON.stringify(ref.StackName)}/${JSON.stringify(ref.OutputName)}`);
+    }
+    Object.values(value).forEach(walk);
+  };
+  walk(template);
+  return [...found].sort();
+}

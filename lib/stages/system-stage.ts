@@ -2,6 +2,7 @@ import { Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
 import { pascal } from '../names';
+import { addProducerFingerprint } from '../producer-fingerprint';
 import { AppStack } from '../stacks/app-stack';
 import { DataStack } from '../stacks/data-stack';
 import { EdgeStack } from '../stacks/edge-stack';
@@ -49,10 +50,13 @@ export class SystemStage extends Stage {
     this.edge = new EdgeStack(this, 'Edge', {
       config,
       env: { account: config.account, region: 'us-east-1' },
+      // Fn::GetStackOutput across regions, re-read whenever a producer changes (below).
+      crossStackReferences: 'weak',
       loadBalancer: this.app.loadBalancer.alb,
       data: this.data,
       description: describe(config, 'edge: CloudFront, web ACL, certificate, DNS'),
     });
+    addProducerFingerprint(this.edge, [this.app.loadBalancer.alb, this.data.buckets.assets, this.data.buckets.logs]);
   }
 }
 

@@ -393,7 +393,7 @@ export function dataStackCases(f: StageFixture): void {
           (r) =>
             JSON.stringify(r.Properties.GroupId).includes(
               `${store.charAt(0).toUpperCase()}${store.slice(1)}SecurityGroup`,
-            ) && r.Properties.SourceSecurityGroupId?.['Fn::GetStackOutput'],
+            ) && r.Properties.SourceSecurityGroupId?.['Fn::ImportValue'],
         );
         expect(rules.map((r) => r.Properties.Description).sort()).toEqual(users.map((u) => `${u} service`).sort());
         for (const rule of rules) expect([rule.Properties.FromPort, rule.Properties.ToPort]).toEqual([port, port]);

@@ -1,0 +1,56 @@
+import { CfnResource } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadConfigs } from '../../config';
+import { buildApp } from '../../lib/app';
+import { sameRegionWeakReferences } from '../../scripts/guard';
+import { testApp } from '../helpers';
+
+/** One stage, built fresh; `edit` may change a producer before synthesis. */
+function cslProd(edit: (stage: ReturnType<typeof buildApp>[number]) => void = () => undefined) {
+  const [stage] = buildApp(testApp(), loadConfigs({ systems: ['csl'], stages: ['prod'] }), { compliance: false });
+  edit(stage);
+  return stage;
+}
+
+const fingerprintOf = (stage: ReturnType<typeof cslProd>) =>
+  Template.fromStack(stage.edge).toJSON().Outputs?.ProducerFingerprint?.Value as string | undefined;
+
+describe('cross-stack references', () => {
+  const stage = cslProd();
+
+  test('are strong within the region: Fn::ImportValue, never a weak Fn::GetStackOutput', () => {
+    for (const stack of [stage.network, stage.data, stage.app]) {
+      const template = Template.fromStack(stack).toJSON();
+      expect([stack.stackName, sameRegionWeakReferences(template, stack.region)]).toEqual([stack.stackName, []]);
+    }
+    expect(JSON.stringify(Template.fromStack(stage.app).toJSON())).toContain('Fn::ImportValue');
+  });
+
+  test('the us-east-1 edge reads the stage region with Fn::GetStackOutput and a producer fingerprint', () => {
+    const edge = Template.fromStack(stage.edge).toJSON();
+    expect(JSON.stringify(edge)).toContain('"Region":"eu-west-1"');
+    expect(fingerprintOf(stage)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('the edge template is the same when no producer changes', () => {
+    expect(fingerprintOf(cslProd())).toBe(fingerprintOf(stage));
+  });
+
+  test.each([
+    [
+      'the load balancer is replaced (a new scheme)',
+      (s: ReturnType<typeof cslProd>) =>
+        (s.app.loadBalancer.alb.node.defaultChild as CfnResource).addPropertyOverride('Scheme', 'internet-facing'),
+    ],
+    [
+      'the assets bucket is renamed',
+      (s: ReturnType<typeof cslProd>) =>
+        (s.data.buckets.assets.node.defaultChild as CfnResource).addPropertyOverride(
+          'BucketName',
+          'csl-prod-assets-v2',
+        ),
+    ],
+  ])('a producer change reaches the edge deploy: its template changes when %s', (_, edit) => {
+    expect(fingerprintOf(cslProd(edit))).not.toBe(fingerprintOf(stage));
+  });
+});
