@@ -54,10 +54,12 @@ export const CONDITIONAL_REPLACEMENTS: Readonly<
   Record<string, Readonly<Record<string, (before: ResourceBody, after: ResourceBody) => boolean>>>
 > = {
   'AWS::RDS::DBInstance': {
-    // RDS ModifyDBInstance: a change "from one non-zero value to another non-zero value ... is
-    // asynchronously applied as soon as possible"; config keeps retention at 1..35 days.
-    BackupRetentionPeriod: (before, after) =>
-      before.Properties?.BackupRetentionPeriod === 0 || after.Properties?.BackupRetentionPeriod === 0,
+    // The resource provider's reference (aws-cloudformation-resource-providers-rds,
+    // aws-rds-dbinstance/docs/README.md) lists both as "Update requires: No interruption"; the
+    // specification says "conditional" because of Aurora cluster members. A new parameter group
+    // comes with every major version (mysql8.0 -> mysql8.4) and is applied in place.
+    BackupRetentionPeriod: () => false,
+    DBParameterGroupName: (_before, after) => after.Properties?.DBClusterIdentifier !== undefined,
   },
   'AWS::ElastiCache::ReplicationGroup': {
     // CloudFormation UpdatePolicy attribute, UseOnlineResharding: "To modify a replication
@@ -188,7 +190,10 @@ export function normalizeTemplate(template: object): Template {
  * @param after  the template the app synthesizes now
  */
 export function findDestructiveChanges(stack: string, before: object, after: object): DestructiveChange[] {
-  const diff = fullDiff(normalizeTemplate(before), normalizeTemplate(after));
+  const diff = fullDiff(
+    canonicalReferences(normalizeTemplate(before)) as Template,
+    canonicalReferences(normalizeTemplate(after)) as Template,
+  );
   const changes: DestructiveChange[] = [];
   diff.resources.forEachDifference((logicalId, change) => {
     const type = change.oldResourceType ?? change.newResourceType;
@@ -454,4 +459,29 @@ export function sameRegionWeakReferences(template: object, region: string): stri
   };
   walk(template);
   return [...found].sort();
+}
+
+/**
+ * A cross-stack reference written as the value it reads, whatever its strength: a weak
+ * `Fn::GetStackOutput` of `<Stack>/PublishOutput<ref><hash>` and a strong `Fn::ImportValue` of
+ * `<Stack>:ExportsOutput<ref><hash>` both become `<xref:<Stack>:<ref>>`. Moving a reference from
+ * weak to strong (or back) changes the template text but not the value CloudFormation resolves,
+ * so it replaces nothing; without this, every replace-on-update property fed by another stack
+ * (a broker's SubnetIds) would look replaced. CDK's `Stack.exportValue` migration relies on the
+ * same: swapping an import for the identical literal leaves the consumer's resources alone.
+ */
+export function canonicalReferences(value: Json): Json {
+  if (Array.isArray(value)) return value.map(canonicalReferences);
+  if (typeof value !== 'object' || value === null) return value;
+  const weak = asObject(value['Fn::GetStackOutput']);
+  if (weak && typeof weak.StackName === 'string' && typeof weak.OutputName === 'string') {
+    const ref = /^PublishOutput(.+)[0-9A-F]{8}$/.exec(weak.OutputName);
+    if (ref) return `<xref:${weak.StackName}:${ref[1]}>`;
+  }
+  const strong = value['Fn::ImportValue'];
+  if (typeof strong === 'string') {
+    const ref = /^(.+):ExportsOutput(.+)[0-9A-F]{8}$/.exec(strong);
+    if (ref) return `<xref:${ref[1]}:${ref[2]}>`;
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonicalReferences(v)]));
 }

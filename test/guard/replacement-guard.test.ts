@@ -16,6 +16,7 @@ import {
   formatChange,
   normalizeTemplate,
   readAllowlist,
+  sameRegionWeakReferences,
   synthTemplates,
   type DestructiveChange,
 } from '../../scripts/guard';
@@ -400,6 +401,62 @@ describe('replace-on-update rules the specification leaves open', () => {
     // The resource specification marks ReplicasPerNodeGroup "Update requires: Replacement".
     expect(findDestructiveChanges(STACK, cache(1, 1, true), cache(1, 2, true))).toEqual([
       expect.objectContaining({ impact: 'replace', reason: 'ReplicasPerNodeGroup' }),
+    ]);
+  });
+});
+
+describe('reference strength', () => {
+  const broker = (subnet: object) => ({
+    Resources: {
+      Rabbitmq: {
+        Type: 'AWS::AmazonMQ::Broker',
+        Properties: { BrokerName: 'rabbitmq', DeploymentMode: 'SINGLE_INSTANCE', SubnetIds: [subnet] },
+      },
+    },
+  });
+  const weak = (output: string) => ({
+    'Fn::GetStackOutput': { StackName: 'Csl-Dev-Network', Region: 'eu-west-1', OutputName: output },
+  });
+  const strong = (output: string) => ({ 'Fn::ImportValue': `Csl-Dev-Network:${output}` });
+
+  test('a reference moving from weak to strong reads the same value and replaces nothing', () => {
+    const before = broker(weak('PublishOutputRefNetworkIsolatedSubnet1Subnet628117C003A2BACE'));
+    const after = broker(strong('ExportsOutputRefNetworkIsolatedSubnet1Subnet628117C0C07379F6'));
+    expect(findDestructiveChanges(STACK, before, after)).toEqual([]);
+  });
+
+  test('a reference to another producer value still replaces', () => {
+    const before = broker(strong('ExportsOutputRefNetworkIsolatedSubnet1Subnet628117C0C07379F6'));
+    const after = broker(strong('ExportsOutputRefNetworkIsolatedSubnet2SubnetABCDEF12C07379F6'));
+    expect(findDestructiveChanges(STACK, before, after)).toEqual([
+      expect.objectContaining({ logicalId: 'Rabbitmq', impact: 'replace', reason: 'SubnetIds' }),
+    ]);
+  });
+
+  test('a new parameter group (a major version upgrade) does not replace an RDS instance', () => {
+    const db = (group: string) => ({
+      Resources: {
+        Db: { Type: 'AWS::RDS::DBInstance', Properties: { Engine: 'mysql', DBParameterGroupName: { Ref: group } } },
+      },
+    });
+    expect(findDestructiveChanges(STACK, db('ParamsA'), db('ParamsB'))).toEqual([]);
+  });
+
+  test('finds same-region weak references and leaves cross-region ones alone', () => {
+    const template = {
+      Resources: {
+        A: {
+          Properties: {
+            X: weak('PublishOutputRefA12345678'),
+            Y: { 'Fn::GetStackOutput': { StackName: 'P', OutputName: 'O' } },
+          },
+        },
+        B: { Properties: { X: { 'Fn::GetStackOutput': { StackName: 'Q', Region: 'us-east-1', OutputName: 'O' } } } },
+      },
+    };
+    expect(sameRegionWeakReferences(template, 'eu-west-1')).toEqual([
+      '"Csl-Dev-Network"/"PublishOutputRefA12345678"',
+      '"P"/"O"',
     ]);
   });
 });
