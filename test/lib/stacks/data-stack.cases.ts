@@ -125,6 +125,31 @@ export function dataStackCases(f: StageFixture): void {
       });
     });
 
+    test.each(ALL)(
+      '%s: the app user rotates with alternating users (MultiUser), the master alone single-user',
+      (id) => {
+        const { data } = get(id);
+        const [appUser] = Object.entries(data.findResources('AWS::SecretsManager::Secret'))
+          .filter(([logicalId]) => logicalId.startsWith('MysqlAppUserSecret'))
+          .map(([, r]) => r.Properties);
+        // The template names the user and the master secret the rotation function logs in with.
+        expect(JSON.stringify(appUser.GenerateSecretString.SecretStringTemplate)).toMatch(
+          /\\"username\\":\\"app\\".*\\"masterarn\\"/,
+        );
+        expect(appUser.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
+        // The rotation functions are AWS's serverless applications, named in the template's mappings.
+        const mappings = Object.values(data.toJSON().Mappings ?? {}).map((m) => JSON.stringify(m));
+        expect(mappings.filter((m) => m.includes('SecretsManagerRDSMySQLRotationMultiUser'))).toHaveLength(1);
+        expect(mappings.filter((m) => m.includes('SecretsManagerRDSMySQLRotationSingleUser'))).toHaveLength(1);
+        data.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+          SecretId: { Ref: Match.stringLikeRegexp('MysqlAppUserSecret') },
+          RotationRules: { ScheduleExpression: 'rate(30 days)' },
+          // The app user exists only after the next deployment's migration task has run.
+          RotateImmediatelyOnUpdate: false,
+        });
+      },
+    );
+
     test('generates credentials in Secrets Manager, encrypted with the data key and rotated monthly', () => {
       for (const id of ALL) {
         const { data } = get(id);
