@@ -32,6 +32,23 @@ describe('cross-stack references', () => {
     expect(fingerprintOf(stage)).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  test('every value the edge reads from the stage region is covered by the fingerprint', () => {
+    // A new cross-region reference must join addProducerFingerprint in system-stage.ts, or a
+    // change of that producer would not reach the edge.
+    const covered = [
+      stage.app.getLogicalId(stage.app.loadBalancer.alb.node.defaultChild as CfnResource),
+      stage.data.getLogicalId(stage.data.buckets.assets.node.defaultChild as CfnResource),
+      stage.data.getLogicalId(stage.data.buckets.logs.node.defaultChild as CfnResource),
+    ];
+    const outputs = [
+      ...JSON.stringify(Template.fromStack(stage.edge).toJSON()).matchAll(/"OutputName":"([^"]+)"/g),
+    ].map((m) => m[1]);
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const output of outputs) {
+      expect([output, covered.some((id) => output.includes(id))]).toEqual([output, true]);
+    }
+  });
+
   test('the edge template is the same when no producer changes', () => {
     expect(fingerprintOf(cslProd())).toBe(fingerprintOf(stage));
   });
