@@ -8,6 +8,9 @@ import { DataStack } from '../stacks/data-stack';
 import { EdgeStack } from '../stacks/edge-stack';
 import { NetworkStack } from '../stacks/network-stack';
 
+/** CloudFront-scoped web ACLs and certificates exist only here. */
+const EDGE_REGION = 'us-east-1';
+
 /** Properties of {@link SystemStage}. */
 export interface SystemStageProps extends StageProps {
   /** The validated (system, stage) configuration. */
@@ -49,9 +52,10 @@ export class SystemStage extends Stage {
     });
     this.edge = new EdgeStack(this, 'Edge', {
       config,
-      env: { account: config.account, region: 'us-east-1' },
-      // Fn::GetStackOutput across regions, re-read whenever a producer changes (below).
-      crossStackReferences: 'weak',
+      env: { account: config.account, region: EDGE_REGION },
+      // Across regions: Fn::GetStackOutput, re-read whenever a producer changes (below). A stage
+      // in us-east-1 shares the edge's region and keeps strong references.
+      crossStackReferences: config.region === EDGE_REGION ? undefined : 'weak',
       loadBalancer: this.app.loadBalancer.alb,
       data: this.data,
       description: describe(config, 'edge: CloudFront, web ACL, certificate, DNS'),

@@ -74,6 +74,7 @@ describe('cross-stack references', () => {
 
 describe("aws-cdk-lib's strong cross-region references (why the edge does not use them)", () => {
   test('the SSM export writer does not write a changed value under an existing name', async () => {
+    jest.spyOn(console, 'info').mockImplementation(() => undefined);
     const puts: { Name: string; Value: string }[] = [];
     jest.doMock(
       '@aws-sdk/client-ssm',
