@@ -91,7 +91,14 @@ export class CredentialRefresh extends Construct {
       );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          // CreateDeployment of an ECS revision needs the deployment configuration it names.
+          // CreateDeployment registers the revision with the application and reads the
+          // deployment configuration, as @cdklabs/cdk-ecs-codedeploy's provider is allowed to.
+          actions: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+          resources: [deploymentGroup.application.applicationArn],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
           actions: ['codedeploy:GetDeploymentConfig'],
           resources: [deploymentGroup.deploymentConfig.deploymentConfigArn],
         }),

@@ -163,6 +163,21 @@ export function appStackCases(f: StageFixture): void {
         JSON.stringify(r.Properties.Environment ?? {}).includes('codeDeploy'),
       );
       expect(fn).toBeDefined();
+      // Blue/green services get a CodeDeploy deployment; UpdateService is allowed only on the
+      // rolling ones (ECS refuses --force-new-deployment on a CODE_DEPLOY service anyway).
+      const statements = Object.values(app.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes('CredentialRefresh'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'codedeploy:CreateDeployment',
+          'codedeploy:RegisterApplicationRevision',
+          'ecs:UpdateService',
+        ]),
+      );
+      const update = statements.find((st) => [st.Action].flat().includes('ecs:UpdateService'))!;
+      expect(JSON.stringify(update.Resource)).not.toMatch(/ApiService|WebService|AdminService|Certification/);
     });
 
     test('the uploads policy is attached to exactly the Laravel tasks, which use uploads', () => {
