@@ -210,8 +210,21 @@ const mysqlSchema = z.strictObject({
   databaseName: z
     .string()
     .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/, 'must start with a letter and hold letters, digits or _'),
-  /** Full engine version, e.g. `8.0.40`; a bare major (`8.0`) is rejected by CloudFormation validation. */
-  engineVersion: z.string().regex(/^8\.0\.\d+$/, "must be a full MySQL 8.0 version such as '8.0.40' (not '8.0')"),
+  /**
+   * Full engine version, e.g. `8.4.8`; a bare major (`8.4`) is rejected by CloudFormation
+   * validation. 8.0 only with `engineLifecycleSupport` (see {@link checkRules}).
+   */
+  engineVersion: z
+    .string()
+    .regex(/^8\.(0|4)\.\d+$/, "must be a full MySQL 8.4 (or 8.0) version such as '8.4.10' (not '8.4')"),
+  /**
+   * RDS Extended Support enrolment (`EngineLifecycleSupport`). Required, as
+   * `open-source-rds-extended-support`, for MySQL 8.0: past standard support it runs only in
+   * paid Extended Support, billed per vCPU-hour on top of the instance.
+   */
+  engineLifecycleSupport: z
+    .enum(['open-source-rds-extended-support', 'open-source-rds-extended-support-disabled'])
+    .optional(),
   instanceType: oneOf("an RDS instance class (write it without 'db.')", RDS_INSTANCE_CLASSES, 't4g.medium'),
   multiAz: z.boolean(),
   readReplicas: z.number().int().min(0).max(5),
@@ -717,6 +730,18 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
     issue(
       ['backup', 'crossRegionCopy', 'region'],
       `copies must go to another region than ${c.region} (pick one such as 'eu-central-1')`,
+    );
+  }
+  // RDS standard support of MySQL 8.0 ended 31 July 2026: a new 8.0 instance runs only in paid
+  // Extended Support, so that cost must be chosen in config, not inherited silently.
+  if (
+    c.mysql?.engineVersion.startsWith('8.0.') &&
+    c.mysql.engineLifecycleSupport !== 'open-source-rds-extended-support'
+  ) {
+    issue(
+      ['mysql', 'engineVersion'],
+      `${c.mysql.engineVersion} is past RDS standard support (31 July 2026) and runs only in paid Extended Support; ` +
+        "use 8.4 (e.g. '8.4.10') or set engineLifecycleSupport: 'open-source-rds-extended-support'",
     );
   }
   if (c.tier !== 'dev' && c.mysql && c.mysql.readReplicas < 1) {

@@ -24,7 +24,11 @@ export interface Tier {
   readonly services: Record<ServiceKind, ServiceSizing>;
 }
 
-const MYSQL_VERSION = '8.0.44';
+/**
+ * MySQL 8.4 LTS, the newest minor aws-cdk-lib 2.276 names (`MysqlEngineVersion.VER_8_4_10`).
+ * 8.0 left RDS standard support on 31 July 2026.
+ */
+const MYSQL_VERSION = '8.4.10';
 const POSTGRES_VERSION = '15.15';
 const RABBITMQ_VERSION = '3.13';
 

@@ -30,7 +30,7 @@ export interface Wiring {
  * to the app stack: a cycle, and a data-stack change for every app change. The reference
  * carries no key, so the grant stays in the app stack; {@link decryptWith} adds the decrypt.
  */
-function importSecret(scope: Construct, secret: secretsmanager.ISecret): secretsmanager.ISecret {
+export function importSecret(scope: Construct, secret: secretsmanager.ISecret): secretsmanager.ISecret {
   const id = `Secret${Names.nodeUniqueId(secret.node)}`;
   const existing = scope.node.tryFindChild(id) as secretsmanager.ISecret | undefined;
   return existing ?? secretsmanager.Secret.fromSecretCompleteArn(scope, id, secret.secretArn);
@@ -190,8 +190,9 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
         environment.DB_READ_HOST = data.mysql.readEndpoints.join(',');
         environment.DB_STICKY = 'true';
       }
-      secrets.DB_USERNAME = fromSecret(data.mysql.secret, 'username');
-      secrets.DB_PASSWORD = fromSecret(data.mysql.secret, 'password');
+      // The app's own user, rotated with alternating users; never the master (lib/database-users.ts).
+      secrets.DB_USERNAME = fromSecret(data.mysql.appSecret, 'username');
+      secrets.DB_PASSWORD = fromSecret(data.mysql.appSecret, 'password');
     } else if (use === 'postgres' && data.postgres) {
       Object.assign(environment, {
         DB_PGSQL_CONNECTION: 'pgsql',
@@ -201,8 +202,8 @@ export function laravelWiring(config: ResolvedConfig, serviceName: string, data:
         DB_PGSQL_SSLMODE: 'verify-full',
         DB_PGSQL_SSLROOTCERT: RDS_CA_BUNDLE,
       });
-      secrets.DB_PGSQL_USERNAME = fromSecret(data.postgres.secret, 'username');
-      secrets.DB_PGSQL_PASSWORD = fromSecret(data.postgres.secret, 'password');
+      secrets.DB_PGSQL_USERNAME = fromSecret(data.postgres.appSecret, 'username');
+      secrets.DB_PGSQL_PASSWORD = fromSecret(data.postgres.appSecret, 'password');
     } else if (use === 'redis' && data.redis) {
       Object.assign(environment, {
         REDIS_CLIENT: 'phpredis',

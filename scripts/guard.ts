@@ -46,6 +46,39 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Properties whose replacement the resource specification can only call "conditional"
+ * (`may-replace`), with the condition CloudFormation documents, so the guard can say for sure.
+ * Each rule answers, for the resource before and after, whether changing the property replaces it.
+ */
+export const CONDITIONAL_REPLACEMENTS: Readonly<
+  Record<string, Readonly<Record<string, (before: ResourceBody, after: ResourceBody) => boolean>>>
+> = {
+  'AWS::RDS::DBInstance': {
+    // The resource provider's reference (aws-cloudformation-resource-providers-rds,
+    // aws-rds-dbinstance/docs/README.md) lists both as "Update requires: No interruption"; the
+    // specification says "conditional" because of Aurora cluster members. A new parameter group
+    // comes with every major version (mysql8.0 -> mysql8.4) and is applied in place.
+    BackupRetentionPeriod: () => false,
+    DBParameterGroupName: (_before, after) => after.Properties?.DBClusterIdentifier !== undefined,
+  },
+  'AWS::ElastiCache::ReplicationGroup': {
+    // CloudFormation UpdatePolicy attribute, UseOnlineResharding: "To modify a replication
+    // group's shards by adding or removing shards, rather than replacing the entire
+    // AWS::ElastiCache::ReplicationGroup resource, use UseOnlineResharding". Without it a new
+    // NumNodeGroups replaces the cluster: a new, empty cache behind a new endpoint.
+    NumNodeGroups: (_before, after) => after.UpdatePolicy?.UseOnlineResharding !== true,
+  },
+};
+
+/** The parts of a template resource the guard reads. */
+export interface ResourceBody {
+  readonly Type?: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly UpdatePolicy?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+}
+
+/**
  * What a change would do to an existing stateful resource, or (`refused`) an update AWS
  * rejects, which fails the stack update halfway.
  */
@@ -180,15 +213,18 @@ export function normalizeTemplate(template: object): Template {
  * @param after  the template the app synthesizes now
  */
 export function findDestructiveChanges(stack: string, before: object, after: object): DestructiveChange[] {
-  const diff = fullDiff(normalizeTemplate(before), normalizeTemplate(after));
+  const diff = fullDiff(
+    canonicalReferences(normalizeTemplate(before)) as Template,
+    canonicalReferences(normalizeTemplate(after)) as Template,
+  );
   const changes: DestructiveChange[] = [];
   diff.resources.forEachDifference((logicalId, change) => {
     const type = change.oldResourceType ?? change.newResourceType;
     const refused = refusedCodeDeployUpdate(change);
     if (refused) changes.push({ stack, logicalId, type: type!, impact: 'refused', reason: refused });
     if (type === undefined || !isStateful(change)) return;
-    const impact = REPORTED_IMPACTS[change.changeImpact];
-    if (impact === undefined) return;
+    const impact = refineImpact(type, change) ?? REPORTED_IMPACTS[change.changeImpact];
+    if (impact === undefined || impact === 'none') return;
     changes.push({ stack, logicalId, type, impact, reason: explain(change, impact, diff.resources.changes) });
   });
   return changes.sort(byStackThenId);
@@ -325,6 +361,26 @@ function refusedCodeDeployUpdate(change: ResourceDifference): string | undefined
   return changed.length > 0 ? `${changed.join(', ')} changed. ${CODE_DEPLOY_FIX}` : undefined;
 }
 
+/**
+ * The impact of a change once {@link CONDITIONAL_REPLACEMENTS} has decided the properties the
+ * specification leaves open: `replace` or `none` when every replacing property has a rule (and
+ * no other property certainly replaces), else undefined (keep the diff's own verdict).
+ */
+function refineImpact(type: string, change: ResourceDifference): DestructiveImpact | 'none' | undefined {
+  const rules = CONDITIONAL_REPLACEMENTS[type];
+  if (!rules || change.oldValue === undefined || change.newValue === undefined) return undefined;
+  const before = change.oldValue as ResourceBody;
+  const after = change.newValue as ResourceBody;
+  let verdict: DestructiveImpact | 'none' = 'none';
+  for (const [name, diff] of Object.entries(change.propertyUpdates)) {
+    if (diff.changeImpact !== ResourceImpact.WILL_REPLACE && diff.changeImpact !== ResourceImpact.MAY_REPLACE) continue;
+    const rule = rules[name];
+    if (rule === undefined) return undefined;
+    if (rule(before, after)) verdict = 'replace';
+  }
+  return verdict === 'none' && change.changeImpact !== ResourceImpact.MAY_REPLACE ? undefined : verdict;
+}
+
 /** True when the resource is stateful before or after the change (a type change counts too). */
 function isStateful(change: ResourceDifference): boolean {
   // A read replica holds no data of its own: removing or replacing one loses nothing.
@@ -352,9 +408,12 @@ function explain(
   const replacing = (i?: ResourceImpact) => i === ResourceImpact.WILL_REPLACE || i === ResourceImpact.MAY_REPLACE;
   const properties = Object.entries(change.propertyUpdates)
     .filter(([, diff]) => replacing(diff.changeImpact))
-    .map(([name, diff]) =>
-      diff.changeImpact === ResourceImpact.MAY_REPLACE && impact === 'replace' ? `${name} (may)` : name,
-    )
+    .map(([name, diff]) => {
+      const decided = CONDITIONAL_REPLACEMENTS[change.newResourceType ?? '']?.[name] !== undefined;
+      return diff.changeImpact === ResourceImpact.MAY_REPLACE && impact === 'replace' && !decided
+        ? `${name} (may)`
+        : name;
+    })
     .sort();
   return properties.length > 0 ? properties.join(', ') : 'the diff names no property';
 }
@@ -414,4 +473,53 @@ function replaceAssetHashes(value: Json): Json {
 
 function readJson(file: string): object {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as object;
+}
+
+/**
+ * The weak references (`Fn::GetStackOutput`) of a template that read a stack of the template's
+ * own region. Within a region references must be strong (`Fn::ImportValue`): a weak one is read
+ * only when the consumer's template changes, so a replaced producer leaves the consumer pointing
+ * at the old resource. Across regions weak references are allowed, with a producer fingerprint.
+ *
+ * @returns `StackName/OutputName` of each such reference, sorted and unique
+ */
+export function sameRegionWeakReferences(template: object, region: string): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(walk);
+    if (typeof value !== 'object' || value === null) return;
+    const ref = (value as Record<string, unknown>)['Fn::GetStackOutput'] as
+      { StackName?: unknown; OutputName?: unknown; Region?: unknown } | undefined;
+    if (ref && (ref.Region === undefined || ref.Region === region)) {
+      found.add(`${JSON.stringify(ref.StackName)}/${JSON.stringify(ref.OutputName)}`);
+    }
+    Object.values(value).forEach(walk);
+  };
+  walk(template);
+  return [...found].sort();
+}
+
+/**
+ * A cross-stack reference written as the value it reads, whatever its strength: a weak
+ * `Fn::GetStackOutput` of `<Stack>/PublishOutput<ref><hash>` and a strong `Fn::ImportValue` of
+ * `<Stack>:ExportsOutput<ref><hash>` both become `<xref:<Stack>:<ref>>`. Moving a reference from
+ * weak to strong (or back) changes the template text but not the value CloudFormation resolves,
+ * so it replaces nothing; without this, every replace-on-update property fed by another stack
+ * (a broker's SubnetIds) would look replaced. CDK's `Stack.exportValue` migration relies on the
+ * same: swapping an import for the identical literal leaves the consumer's resources alone.
+ */
+export function canonicalReferences(value: Json): Json {
+  if (Array.isArray(value)) return value.map(canonicalReferences);
+  if (typeof value !== 'object' || value === null) return value;
+  const weak = asObject(value['Fn::GetStackOutput']);
+  if (weak && typeof weak.StackName === 'string' && typeof weak.OutputName === 'string') {
+    const ref = /^PublishOutput(.+)[0-9A-F]{8}$/.exec(weak.OutputName);
+    if (ref) return `<xref:${weak.StackName}:${ref[1]}>`;
+  }
+  const strong = value['Fn::ImportValue'];
+  if (typeof strong === 'string') {
+    const ref = /^(.+):ExportsOutput(.+)[0-9A-F]{8}$/.exec(strong);
+    if (ref) return `<xref:${ref[1]}:${ref[2]}>`;
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonicalReferences(v)]));
 }

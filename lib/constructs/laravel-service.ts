@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import { LARAVEL_HEALTH_PATH, laravelMajor, type ResolvedConfig } from '../../config';
 import { pascal } from '../names';
 import type { DataStack } from '../stacks/data-stack';
-import { laravelWiring, serviceHost } from '../wiring';
+import { migrationBootstrap, withBootstrap } from '../database-users';
+import { importSecret, laravelWiring, serviceHost } from '../wiring';
 import { AppTask, type AppContainerOptions } from './app-task';
 import { BlueGreenDeployment } from './blue-green';
 import { hookBudgetMinutes } from '../../config/deployment-budget';
@@ -124,11 +125,21 @@ export class LaravelService extends Construct {
     // One-off commands run with the web service's wiring, so they see what the app sees.
     const web = members.find(([, s]) => s.kind === 'laravel-web') ?? members[0];
     if (!web) throw new Error(`LaravelService: image '${props.image}' has no service`);
+    // Its first step creates the app's own database users (lib/database-users.ts).
+    const webWiring = laravelWiring(config, web[0], props.data, this);
+    const users = migrationBootstrap(web[1].uses, props.data, (secret, field) =>
+      ecs.Secret.fromSecretsManager(importSecret(this, secret), field),
+    );
+    const migrate = image.migrateCommand ?? ['php', 'artisan', 'migrate', '--force'];
     this.migrationTask = new AppTask(this, 'MigrationTask', {
       cpu: web[1].cpu,
       memoryMiB: web[1].memoryMiB,
-      app: appContainer(image.migrateCommand ?? ['php', 'artisan', 'migrate', '--force']),
-      wiring: laravelWiring(config, web[0], props.data, this),
+      app: appContainer(users.targets.length > 0 ? withBootstrap(migrate) : migrate),
+      wiring: {
+        ...webWiring,
+        environment: { ...webWiring.environment, ...users.environment },
+        secrets: { ...webWiring.secrets, ...users.secrets },
+      },
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });

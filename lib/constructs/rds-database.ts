@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { APP_USERNAME } from '../database-users';
 import { acknowledge } from '../nag';
 
 /** Characters kept out of generated passwords: they break DSNs, shells or `.env` files. */
@@ -22,9 +23,16 @@ export interface RdsDatabaseProps {
   /** Key that encrypts storage, the credentials secret and Performance Insights. */
   readonly encryptionKey: kms.IKey;
   /**
-   * Full engine version, e.g. `8.0.44` or `15.15`.
+   * Full engine version, e.g. `8.4.8` or `15.15`.
    */
   readonly engineVersion: string;
+  /**
+   * RDS Extended Support enrolment. Required for a major version past RDS standard support
+   * (MySQL 8.0 after 31 July 2026), which RDS enrols in paid Extended Support from day one.
+   *
+   * @default - RDS's default for the version
+   */
+  readonly engineLifecycleSupport?: rds.EngineLifecycleSupport;
   /**
    * Port the database listens on.
    *
@@ -97,8 +105,12 @@ export interface EngineSettings {
 export abstract class RdsDatabase extends Construct implements ec2.IConnectable {
   /** The primary (writer) instance. */
   public readonly primary: rds.DatabaseInstance;
-  /** Generated master credentials: `username`, `password`, `host`, `port`, `dbname`. */
+  /** Generated master credentials: `username`, `password`, `host`, `port`, `dbname`. Deploy path only. */
   public readonly secret: secretsmanager.ISecret;
+  /** The application user's credentials (`app` or `app_clone`, alternating at each rotation). */
+  public readonly appSecret: secretsmanager.ISecret;
+  /** The multi-user rotation of {@link appSecret}. */
+  public readonly appRotation: secretsmanager.SecretRotation;
   /** The group every instance of this database shares. */
   public readonly securityGroup: ec2.SecurityGroup;
   /** The port the database listens on. */
@@ -135,6 +147,9 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
     | 'publiclyAccessible'
     | 'caCertificate'
     | 'deletionProtection'
+    | 'storageType'
+    | 'maxAllocatedStorage'
+    | 'engineLifecycleSupport'
   >;
 
   constructor(scope: Construct, id: string, props: RdsDatabaseProps, settings: EngineSettings) {
@@ -205,6 +220,11 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       publiclyAccessible: false,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       deletionProtection,
+      // Replicas share the primary's storage type and autoscaling ceiling: a replica that stays
+      // smaller than a grown primary runs out of space and stops replicating.
+      storageType: rds.StorageType.GP3,
+      maxAllocatedStorage,
+      engineLifecycleSupport: props.engineLifecycleSupport,
     };
     this.primary = new rds.DatabaseInstance(this, 'Primary', {
       ...this.sharedInstanceProps,
@@ -216,8 +236,9 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       }),
       multiAz: props.multiAz ?? false,
       allocatedStorage,
-      maxAllocatedStorage,
-      storageType: rds.StorageType.GP3,
+      // A new major version in config (MySQL 8.0 -> 8.4) is an in-place upgrade, which RDS
+      // refuses without this; CloudFormation does not replace the instance for it.
+      allowMajorVersionUpgrade: true,
       storageEncrypted: true,
       storageEncryptionKey: props.encryptionKey,
       backupRetention: props.backupRetention ?? Duration.days(7),
@@ -231,12 +252,34 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
     retainAndPinSecret(this.primary.node.findChild('Secret') as secretsmanager.ISecret, removalPolicy);
     this.acknowledgeNoDeletionProtection(this.primary);
 
-    // Single-user rotation: Laravel re-reads the secret when a task starts, and the rotation
-    // function swaps the password in place, so running tasks keep their pooled connections.
+    // The master user is for the deploy path only (it creates the app user); nothing keeps a
+    // session with it, so swapping its password in place is safe.
     this.primary.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
       excludeCharacters: PASSWORD_EXCLUDE,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    });
+
+    // The application's own user. PHP-FPM opens a connection per request with the password the
+    // task got at start, so the password a running task holds must outlive a rotation: the
+    // multi-user scheme (SecretsManagerRDS<Engine>RotationMultiUser) alternates between `app`
+    // and `app_clone` and changes the password of the user that is not current, so credentials
+    // stay valid until the rotation after next; a refresh replaces tasks in between.
+    this.appSecret = new rds.DatabaseSecret(this, 'AppUserSecret', {
+      username: APP_USERNAME,
+      dbname: props.databaseName,
+      masterSecret: this.secret,
+      encryptionKey: props.encryptionKey,
+      excludeCharacters: PASSWORD_EXCLUDE,
+    }).attach(this.primary);
+    this.appRotation = this.primary.addRotationMultiUser('AppUserRotation', {
+      secret: this.appSecret,
+      automaticallyAfter: Duration.days(30),
+      excludeCharacters: PASSWORD_EXCLUDE,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      // The user exists only once the next deployment's migration task has created it; an
+      // immediate rotation would find no user to log in as and fail.
+      rotateImmediatelyOnUpdate: false,
     });
   }
 

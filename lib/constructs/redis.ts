@@ -176,6 +176,12 @@ export class RedisCache extends Construct implements ec2.IConnectable {
       ],
     });
     this.replicationGroup.applyRemovalPolicy(removalPolicy);
+    if (this.clusterMode) {
+      // A new shard count reshards online (slots move, data and endpoint stay); without this
+      // policy CloudFormation replaces the replication group with a new, empty one. Replicas
+      // per shard have no such policy: ReplicasPerNodeGroup is replace-on-update.
+      this.replicationGroup.cfnOptions.updatePolicy = { useOnlineResharding: true };
+    }
 
     acknowledge(
       this.replicationGroup,

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { repositoryName } from '../constructs/image-repositories';
+import { CredentialRefresh, type RefreshedService } from '../constructs/credential-refresh';
 import { LaravelService } from '../constructs/laravel-service';
 import { acknowledge, nagResource } from '../nag';
 import { LoadBalancer } from '../constructs/load-balancer';
@@ -169,6 +170,7 @@ export class AppStack extends StageStack {
     if (config.budgetUsd !== undefined) {
       new StageBudget(this, 'Budget', { monthlyUsd: config.budgetUsd, topic: this.monitoring.topic });
     }
+    this.addCredentialRefresh(data, logRetention);
   }
 
   /**
@@ -212,6 +214,21 @@ export class AppStack extends StageStack {
         },
       ],
     });
+  }
+
+  /** New tasks for every service that logs in to a database, after its app user's secret rotates. */
+  private addCredentialRefresh(data: DataStack, logRetention: logs.RetentionDays): void {
+    const secrets = [data.mysql?.appSecret, data.postgres?.appSecret].filter((s) => s !== undefined);
+    const refreshed: RefreshedService[] = [];
+    for (const laravel of Object.values(this.laravel)) {
+      for (const [name, service] of Object.entries(laravel.services)) {
+        if (!this.config.services[name].uses.some((use) => use === 'mysql' || use === 'postgres')) continue;
+        const web = laravel.blueGreen?.web.service === service ? laravel.blueGreen : undefined;
+        refreshed.push({ service, deploymentGroup: web?.deploymentGroup });
+      }
+    }
+    if (secrets.length === 0 || refreshed.length === 0) return;
+    new CredentialRefresh(this, 'CredentialRefresh', { secrets, services: refreshed, logRetention });
   }
 
   /**

@@ -2,6 +2,7 @@ import { CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -77,6 +78,7 @@ export class DataStack extends StageStack {
         encryptionKey: this.key,
         databaseName: config.mysql.databaseName,
         engineVersion: config.mysql.engineVersion,
+        engineLifecycleSupport: config.mysql.engineLifecycleSupport as rds.EngineLifecycleSupport | undefined,
         instanceType: config.mysql.instanceType,
         port: config.mysql.port,
         multiAz: config.mysql.multiAz,

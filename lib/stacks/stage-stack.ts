@@ -6,6 +6,14 @@ import type { ResolvedConfig } from '../../config';
 export interface StageStackProps extends StackProps {
   /** The (system, stage) this stack belongs to. */
   readonly config: ResolvedConfig;
+  /**
+   * How this stack reads other stacks' values (`@aws-cdk/core:defaultCrossStackReferences`,
+   * read from the consumer). `weak` only for a stack in another region than its producers,
+   * which pairs it with {@link addProducerFingerprint}.
+   *
+   * @default - cdk.json's setting (`strong`: `Fn::ImportValue` within the region)
+   */
+  readonly crossStackReferences?: 'strong' | 'weak';
 }
 
 /** The tags every resource of a stage carries; the cost-allocation tags among them. */
@@ -25,8 +33,12 @@ export abstract class StageStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StageStackProps) {
     const tags = stageTags(props.config);
-    super(scope, id, { ...props, tags: { ...tags, ...props.tags } });
+    const { crossStackReferences: _references, ...stackProps } = props;
+    super(scope, id, { ...stackProps, tags: { ...tags, ...props.tags } });
     this.config = props.config;
+    if (props.crossStackReferences) {
+      this.node.setContext('@aws-cdk/core:defaultCrossStackReferences', props.crossStackReferences);
+    }
     // Stack tags reach resources only at deploy time; these put them in the template too,
     // where reviews and tests can see them.
     for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);

@@ -3,12 +3,16 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
 import { EncryptLogGroups } from '../log-encryption';
 import { pascal } from '../names';
+import { addProducerFingerprint } from '../producer-fingerprint';
 import { AppStack } from '../stacks/app-stack';
 import { DataStack } from '../stacks/data-stack';
 import { DrStack } from '../stacks/dr-stack';
 import { EdgeStack } from '../stacks/edge-stack';
 import { NetworkStack } from '../stacks/network-stack';
 import { OriginAccessStack } from '../stacks/origin-access-stack';
+
+/** CloudFront-scoped web ACLs and certificates exist only here. */
+const EDGE_REGION = 'us-east-1';
 
 /** Properties of {@link SystemStage}. */
 export interface SystemStageProps extends StageProps {
@@ -67,7 +71,10 @@ export class SystemStage extends Stage {
     });
     this.edge = new EdgeStack(this, 'Edge', {
       config,
-      env: { account: config.account, region: 'us-east-1' },
+      env: { account: config.account, region: EDGE_REGION },
+      // Across regions: Fn::GetStackOutput, re-read whenever a producer changes (below). A stage
+      // in us-east-1 shares the edge's region and keeps strong references.
+      crossStackReferences: config.region === EDGE_REGION ? undefined : 'weak',
       loadBalancer: this.app.loadBalancer.alb,
       data: this.data,
       description: describe(config, 'edge: CloudFront, web ACL, certificate, DNS'),
@@ -89,6 +96,7 @@ export class SystemStage extends Stage {
     this.originAccess.addStackDependency(this.edge);
     // Prod logs may carry personal data (requests, queries): encrypted with keys of the stage's own.
     if (config.stage === 'prod') Aspects.of(this).add(new EncryptLogGroups());
+    addProducerFingerprint(this.edge, [this.app.loadBalancer.alb, this.data.buckets.assets, this.data.buckets.logs]);
   }
 }
 

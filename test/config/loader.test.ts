@@ -213,11 +213,34 @@ describe('bad input names the system, stage, path and fix', () => {
 
   test('a bare MySQL major version, which CloudFormation rejects', () => {
     const bad = edited(csl, (d) => {
-      d.mysql.engineVersion = '8.0';
+      d.mysql.engineVersion = '8.4';
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
-      "csl.dev.mysql.engineVersion: must be a full MySQL 8.0 version such as '8.0.40' (not '8.0')",
+      "csl.dev.mysql.engineVersion: must be a full MySQL 8.4 (or 8.0) version such as '8.4.10' (not '8.4')",
     ]);
+  });
+
+  // RDS standard support of MySQL 8.0 ends 31 July 2026; a new 8.0 instance is enrolled in paid
+  // Extended Support from day one (RDS user guide, "MySQL major versions" / Extended Support).
+  test('MySQL 8.0 without an explicit Extended Support choice', () => {
+    const bad = edited(csl, (d) => {
+      d.mysql.engineVersion = '8.0.44';
+    });
+    expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
+      "csl.dev.mysql.engineVersion: 8.0.44 is past RDS standard support (31 July 2026) and runs only in paid Extended Support; use 8.4 (e.g. '8.4.10') or set engineLifecycleSupport: 'open-source-rds-extended-support'",
+    ]);
+  });
+
+  test('MySQL 8.0 is accepted with Extended Support chosen explicitly, and 8.4 by default', () => {
+    const ok = edited(csl, (d) => {
+      d.mysql.engineVersion = '8.0.44';
+      d.mysql.engineLifecycleSupport = 'open-source-rds-extended-support';
+    });
+    expect(resolveStage(ok, 'prod').mysql).toMatchObject({
+      engineVersion: '8.0.44',
+      engineLifecycleSupport: 'open-source-rds-extended-support',
+    });
+    expect(resolveStage(csl, 'prod').mysql?.engineVersion).toMatch(/^8\.4\.\d+$/);
   });
 
   test('every problem of every stage is reported at once', () => {

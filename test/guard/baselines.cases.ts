@@ -5,6 +5,7 @@ import {
   formatChange,
   readAllowlist,
   readBaselines,
+  sameRegionWeakReferences,
   synthTemplates,
 } from '../../scripts/guard';
 import type { StageFixture } from '../stage-fixture';
@@ -19,6 +20,20 @@ export function baselineCases(f: StageFixture): void {
       // The fixture's own beforeAll has synthesized the app into f.outdir by now.
       expect(f.assembly.directory).toBe(f.outdir);
       current = synthTemplates(f.outdir);
+    });
+
+    test('within a region every cross-stack reference is strong (Fn::ImportValue)', () => {
+      // A weak Fn::GetStackOutput is read only when the consumer's template changes, so a
+      // replaced producer would leave the consumer pointing at the old resource.
+      const weak = f.ids.flatMap((id) => {
+        const stage = f.stage(id);
+        return [stage.network, stage.data, stage.app, stage.edge].flatMap((stack) =>
+          sameRegionWeakReferences(current.get(`${id}/${stack.node.id}`) ?? {}, stack.region).map(
+            (ref) => `${id}/${stack.node.id} reads ${ref}`,
+          ),
+        );
+      });
+      expect(weak).toEqual([]);
     });
 
     test('every stack has a baseline', () => {

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
@@ -15,6 +16,7 @@ import {
   formatChange,
   normalizeTemplate,
   readAllowlist,
+  sameRegionWeakReferences,
   synthTemplates,
   type DestructiveChange,
 } from '../../scripts/guard';
@@ -362,6 +364,100 @@ describe('synthTemplates and compareWithBaselines', () => {
     const result = compareWithBaselines(new Map([['Csl-Old/Data', data]]), new Map([['Csl-New/Data', data]]));
     expect(result.newStacks).toEqual(['Csl-New/Data']);
     expect(result.changes).toEqual([expect.objectContaining({ stack: 'Csl-Old/Data', impact: 'orphan' })]);
+  });
+});
+
+describe('replace-on-update rules the specification leaves open', () => {
+  /** A cluster-mode replication group with `shards` node groups, with or without online resharding. */
+  const cache = (shards: number, replicas: number, online: boolean) =>
+    synth((stack) => {
+      const group = new elasticache.CfnReplicationGroup(stack, 'Redis', {
+        replicationGroupDescription: 'cache',
+        engine: 'valkey',
+        cacheNodeType: 'cache.t4g.small',
+        clusterMode: 'enabled',
+        numNodeGroups: shards,
+        replicasPerNodeGroup: replicas,
+        automaticFailoverEnabled: true,
+      });
+      if (online) group.cfnOptions.updatePolicy = { useOnlineResharding: true };
+    });
+
+  test('a shard-count change without UseOnlineResharding replaces the cluster for certain', () => {
+    expect(findDestructiveChanges(STACK, cache(1, 1, false), cache(2, 1, false))).toEqual([
+      expect.objectContaining({
+        type: 'AWS::ElastiCache::ReplicationGroup',
+        impact: 'replace',
+        reason: 'NumNodeGroups',
+      }),
+    ]);
+  });
+
+  test('a shard-count change with UseOnlineResharding reshards in place', () => {
+    expect(findDestructiveChanges(STACK, cache(1, 1, true), cache(3, 1, true))).toEqual([]);
+  });
+
+  test('a replica-count change of a cluster-mode group replaces it, resharding or not', () => {
+    // The resource specification marks ReplicasPerNodeGroup "Update requires: Replacement".
+    expect(findDestructiveChanges(STACK, cache(1, 1, true), cache(1, 2, true))).toEqual([
+      expect.objectContaining({ impact: 'replace', reason: 'ReplicasPerNodeGroup' }),
+    ]);
+  });
+});
+
+describe('reference strength', () => {
+  const broker = (subnet: object) => ({
+    Resources: {
+      Rabbitmq: {
+        Type: 'AWS::AmazonMQ::Broker',
+        Properties: { BrokerName: 'rabbitmq', DeploymentMode: 'SINGLE_INSTANCE', SubnetIds: [subnet] },
+      },
+    },
+  });
+  const weak = (output: string) => ({
+    'Fn::GetStackOutput': { StackName: 'Csl-Dev-Network', Region: 'eu-west-1', OutputName: output },
+  });
+  const strong = (output: string) => ({ 'Fn::ImportValue': `Csl-Dev-Network:${output}` });
+
+  test('a reference moving from weak to strong reads the same value and replaces nothing', () => {
+    const before = broker(weak('PublishOutputRefNetworkIsolatedSubnet1Subnet628117C003A2BACE'));
+    const after = broker(strong('ExportsOutputRefNetworkIsolatedSubnet1Subnet628117C0C07379F6'));
+    expect(findDestructiveChanges(STACK, before, after)).toEqual([]);
+  });
+
+  test('a reference to another producer value still replaces', () => {
+    const before = broker(strong('ExportsOutputRefNetworkIsolatedSubnet1Subnet628117C0C07379F6'));
+    const after = broker(strong('ExportsOutputRefNetworkIsolatedSubnet2SubnetABCDEF12C07379F6'));
+    expect(findDestructiveChanges(STACK, before, after)).toEqual([
+      expect.objectContaining({ logicalId: 'Rabbitmq', impact: 'replace', reason: 'SubnetIds' }),
+    ]);
+  });
+
+  test('a new parameter group (a major version upgrade) does not replace an RDS instance', () => {
+    const db = (group: string) => ({
+      Resources: {
+        Db: { Type: 'AWS::RDS::DBInstance', Properties: { Engine: 'mysql', DBParameterGroupName: { Ref: group } } },
+      },
+    });
+    expect(findDestructiveChanges(STACK, db('ParamsA'), db('ParamsB'))).toEqual([]);
+  });
+
+  test('finds same-region weak references and leaves cross-region ones alone', () => {
+    const template = {
+      Resources: {
+        A: {
+          Properties: {
+            X: weak('PublishOutputRefA12345678'),
+            Y: { 'Fn::GetStackOutput': { StackName: 'P', OutputName: 'O' } },
+          },
+        },
+        B: { Properties: { X: { 'Fn::GetStackOutput': { StackName: 'Q', Region: 'us-east-1', OutputName: 'O' } } } },
+      },
+    };
+    expect(sameRegionWeakReferences(template, 'eu-west-1')).toEqual([
+      '"Csl-Dev-Network"/"PublishOutputRefA12345678"',
+      '"P"/"O"',
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { withBootstrap } from '../../../lib/database-users';
 import type { StageFixture } from '../../stage-fixture';
 
 /** Template tests of appStackCases; registered by test/lib/stages.test.ts. */
@@ -121,9 +122,62 @@ export function appStackCases(f: StageFixture): void {
     test('workers, the scheduler and the migration task see what the web service sees', () => {
       const t = get('Csl-Prod').app;
       const web = secretNames(app_(t, 'ApiApiTask'));
-      for (const prefix of ['ApiWorkerTask', 'ApiSchedulerTask', 'ApiMigrationTask']) {
+      for (const prefix of ['ApiWorkerTask', 'ApiSchedulerTask']) {
         expect(secretNames(app_(t, prefix))).toEqual(web);
       }
+      // The migration task alone also gets the master users, to create the app users.
+      expect(secretNames(app_(t, 'ApiMigrationTask'))).toEqual(
+        [...web, 'DB_ADMIN_PASSWORD', 'DB_ADMIN_USERNAME', 'DB_PGSQL_ADMIN_PASSWORD', 'DB_PGSQL_ADMIN_USERNAME'].sort(),
+      );
+    });
+
+    test.each(ALL)('%s: services log in as the app user, never as the master user', (id) => {
+      const { app, stage } = get(id);
+      const data = stage.data;
+      const refs = (c: Container, name: string) => JSON.stringify(c.Secrets?.find((s) => s.Name === name)?.ValueFrom);
+      const appSecretId = data.getLogicalId(data.mysql!.appSecret.node.defaultChild as never);
+      const masterId = data.getLogicalId(data.mysql!.secret.node.defaultChild as never);
+      const defs = Object.entries(app.findResources('AWS::ECS::TaskDefinition'));
+      const laravel = defs
+        .flatMap(([, d]) => d.Properties.ContainerDefinitions as Container[])
+        .filter((c) => (c.Secrets ?? []).some((s) => s.Name === 'DB_USERNAME'));
+      expect(laravel.length).toBeGreaterThan(0);
+      for (const c of laravel) {
+        for (const name of ['DB_USERNAME', 'DB_PASSWORD']) {
+          expect(refs(c, name)).toContain(appSecretId);
+          expect(refs(c, name)).not.toContain(masterId);
+        }
+      }
+    });
+
+    test.each(ALL)('%s: a rotation of an app user brings new tasks: EventBridge rule and refresh function', (id) => {
+      const { app } = get(id);
+      app.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.secretsmanager'],
+          'detail-type': ['AWS Service Event via CloudTrail'],
+          detail: { eventName: ['RotationSucceeded'], additionalEventData: { SecretId: Match.anyValue() } },
+        },
+      });
+      const fn = Object.values(app.findResources('AWS::Lambda::Function')).find((r) =>
+        JSON.stringify(r.Properties.Environment ?? {}).includes('codeDeploy'),
+      );
+      expect(fn).toBeDefined();
+      // Blue/green services get a CodeDeploy deployment; UpdateService is allowed only on the
+      // rolling ones (ECS refuses --force-new-deployment on a CODE_DEPLOY service anyway).
+      const statements = Object.values(app.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes('CredentialRefresh'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'codedeploy:CreateDeployment',
+          'codedeploy:RegisterApplicationRevision',
+          'ecs:UpdateService',
+        ]),
+      );
+      const update = statements.find((st) => [st.Action].flat().includes('ecs:UpdateService'))!;
+      expect(JSON.stringify(update.Resource)).not.toMatch(/ApiService|WebService|AdminService|Certification/);
     });
 
     test('the uploads policy is attached to exactly the Laravel tasks, which use uploads', () => {
@@ -209,14 +263,13 @@ export function appStackCases(f: StageFixture): void {
       }
     });
 
-    test('a one-off task definition runs the migrations', () => {
-      expect(app_(get('Csl-Prod').app, 'ApiMigrationTask').Command).toEqual(['php', 'artisan', 'migrate', '--force']);
-      expect(app_(get('Shipment-Prod').app, 'WebMigrationTask').Command).toEqual([
-        'php',
-        'artisan',
-        'migrate',
-        '--force',
-      ]);
+    test('a one-off task definition runs the migrations, after creating the app database users', () => {
+      expect(app_(get('Csl-Prod').app, 'ApiMigrationTask').Command).toEqual(
+        withBootstrap(['php', 'artisan', 'migrate', '--force']),
+      );
+      expect(app_(get('Shipment-Prod').app, 'WebMigrationTask').Command).toEqual(
+        withBootstrap(['php', 'artisan', 'migrate', '--force']),
+      );
     });
 
     test('web services deploy blue/green through CodeDeploy; workers and the scheduler roll with the circuit breaker', () => {

@@ -42,11 +42,41 @@ export function dataStackCases(f: StageFixture): void {
           Port: '3306',
         }),
       );
+      // RDS MySQL 8.4 still defaults require_secure_transport to OFF (RDS user guide,
+      // "Requiring SSL/TLS for all connections to a MySQL DB instance"), so the parameter stays.
       data.hasResourceProperties('AWS::RDS::DBParameterGroup', {
-        Family: 'mysql8.0',
+        Family: `mysql${config.mysql!.engineVersion.split('.').slice(0, 2).join('.')}`,
         Parameters: Match.objectLike({ require_secure_transport: '1' }),
       });
     });
+
+    test.each(ALL)('%s: runs MySQL 8.4 (8.0 left RDS standard support on 31 July 2026), upgradable in place', (id) => {
+      const [primary] = primaries(get(id).data, 'mysql');
+      expect(primary.Properties.EngineVersion).toMatch(/^8\.4\.\d+$/);
+      // A major version change in config is an in-place ModifyDBInstance that RDS refuses
+      // without AllowMajorVersionUpgrade; CloudFormation does not replace the instance for it.
+      expect(primary.Properties.AllowMajorVersionUpgrade).toBe(true);
+      // 8.4 is in standard support: no Extended Support enrolment, and no charge for it.
+      expect(primary.Properties.EngineLifecycleSupport).toBeUndefined();
+    });
+
+    test.each(['Csl-Staging', 'Csl-Prod', 'Shipment-Staging', 'Shipment-Prod'])(
+      '%s: read replicas take the primary storage type and autoscaling ceiling',
+      (id) => {
+        const { data } = get(id);
+        const [primary] = primaries(data, 'mysql');
+        const replicas = Object.values(
+          data.findResources('AWS::RDS::DBInstance', { Properties: { SourceDBInstanceIdentifier: Match.anyValue() } }),
+        );
+        expect(replicas.length).toBeGreaterThan(0);
+        expect(primary.Properties.StorageType).toBe('gp3');
+        for (const replica of replicas) {
+          // A replica smaller than a grown primary fills up and stops replicating.
+          expect(replica.Properties.StorageType).toBe('gp3');
+          expect(replica.Properties.MaxAllocatedStorage).toBe(primary.Properties.MaxAllocatedStorage);
+        }
+      },
+    );
 
     test('is Multi-AZ, deletion-protected and snapshotted on removal in prod; disposable in dev', () => {
       for (const id of ['Csl-Prod', 'Shipment-Prod']) {
@@ -96,6 +126,31 @@ export function dataStackCases(f: StageFixture): void {
         PerformanceInsightsKMSKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataKey'), 'Arn'] },
       });
     });
+
+    test.each(ALL)(
+      '%s: the app user rotates with alternating users (MultiUser), the master alone single-user',
+      (id) => {
+        const { data } = get(id);
+        const [appUser] = Object.entries(data.findResources('AWS::SecretsManager::Secret'))
+          .filter(([logicalId]) => logicalId.startsWith('MysqlAppUserSecret'))
+          .map(([, r]) => r.Properties);
+        // The template names the user and the master secret the rotation function logs in with.
+        expect(JSON.stringify(appUser.GenerateSecretString.SecretStringTemplate)).toMatch(
+          /\\"username\\":\\"app\\".*\\"masterarn\\"/,
+        );
+        expect(appUser.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
+        // The rotation functions are AWS's serverless applications, named in the template's mappings.
+        const mappings = Object.values(data.toJSON().Mappings ?? {}).map((m) => JSON.stringify(m));
+        expect(mappings.filter((m) => m.includes('SecretsManagerRDSMySQLRotationMultiUser'))).toHaveLength(1);
+        expect(mappings.filter((m) => m.includes('SecretsManagerRDSMySQLRotationSingleUser'))).toHaveLength(1);
+        data.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+          SecretId: { Ref: Match.stringLikeRegexp('MysqlAppUserSecret') },
+          RotationRules: { ScheduleExpression: 'rate(30 days)' },
+          // The app user exists only after the next deployment's migration task has run.
+          RotateImmediatelyOnUpdate: false,
+        });
+      },
+    );
 
     test('generates credentials in Secrets Manager, encrypted with the data key and rotated monthly', () => {
       for (const id of ALL) {
@@ -186,6 +241,16 @@ export function dataStackCases(f: StageFixture): void {
             CacheParameterGroupName: 'default.valkey8.cluster.on',
           }),
         );
+      }
+    });
+
+    test('changes shard count online: UseOnlineResharding, so NumNodeGroups does not replace the cluster', () => {
+      // CloudFormation: "If you update NumNodeGroups without UseOnlineResharding, the update
+      // replaces the replication group" (UpdatePolicy attribute, UseOnlineResharding policy).
+      for (const id of ['Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod']) {
+        get(id).data.hasResource('AWS::ElastiCache::ReplicationGroup', {
+          UpdatePolicy: { UseOnlineResharding: true },
+        });
       }
     });
 
@@ -357,7 +422,7 @@ export function dataStackCases(f: StageFixture): void {
           (r) =>
             JSON.stringify(r.Properties.GroupId).includes(
               `${store.charAt(0).toUpperCase()}${store.slice(1)}SecurityGroup`,
-            ) && r.Properties.SourceSecurityGroupId?.['Fn::GetStackOutput'],
+            ) && r.Properties.SourceSecurityGroupId?.['Fn::ImportValue'],
         );
         expect(rules.map((r) => r.Properties.Description).sort()).toEqual(users.map((u) => `${u} service`).sort());
         for (const rule of rules) expect([rule.Properties.FromPort, rule.Properties.ToPort]).toEqual([port, port]);

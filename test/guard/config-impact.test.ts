@@ -1,0 +1,62 @@
+import { loadConfigs } from '../../config';
+import { cdkContext, configKeyImpacts, type ConfigKeyImpact } from '../../scripts/config-impact';
+import { testApp } from '../helpers';
+
+/**
+ * The replacement guard before any baseline: edit each data-store key of a prod config, synthesize,
+ * and see which edits would replace a stateful resource. docs/operations-over-time.md lists the result.
+ */
+describe('config keys that replace a stateful resource', () => {
+  let impacts: Record<string, Record<string, ConfigKeyImpact>>;
+  beforeAll(() => {
+    // testApp carries cdk.json's flags too; the module reads them itself for its command line.
+    expect(Object.keys(testApp().node.getAllContext())).toEqual(expect.arrayContaining(Object.keys(cdkContext())));
+    impacts = {};
+    for (const config of loadConfigs({ stages: ['prod'] })) {
+      impacts[config.system] = Object.fromEntries(configKeyImpacts(config, cdkContext()).map((r) => [r.key, r]));
+    }
+  }, 120_000);
+
+  test('a shard-count change of cluster-mode Valkey reshards online, it does not replace', () => {
+    expect(impacts.shipment['redis.shards']).toEqual({ key: 'redis.shards', impact: 'safe', detail: '' });
+  });
+
+  test('names the keys whose change would replace a database, cache or broker', () => {
+    const replacing = (system: string) =>
+      Object.values(impacts[system])
+        .filter((r) => r.impact !== 'safe')
+        .map((r) => `${r.key}: ${r.impact}`)
+        .sort();
+    expect(replacing('shipment')).toEqual([
+      'mysql.databaseName: replace',
+      'mysql.multiAz: may-replace',
+      'mysql.port: replace',
+      'redis.engine: replace',
+      'redis.replicasPerShard: replace',
+    ]);
+    expect(replacing('csl')).toEqual([
+      'mysql.databaseName: replace',
+      'mysql.multiAz: may-replace',
+      'mysql.port: replace',
+      'postgres.databaseName: replace',
+      'postgres.port: replace',
+      'rabbitmq.deploymentMode: replace',
+      'redis.engine: replace',
+    ]);
+  });
+
+  test('sizing, storage, versions, replicas and retention are safe to change', () => {
+    for (const key of [
+      'mysql.instanceType',
+      'mysql.engineVersion',
+      'mysql.readReplicas',
+      'mysql.allocatedStorageGiB',
+      'mysql.maxAllocatedStorageGiB',
+      'mysql.backupRetentionDays',
+      'redis.nodeType',
+      'redis.snapshotRetentionDays',
+    ]) {
+      expect([key, impacts.shipment[key].impact]).toEqual([key, 'safe']);
+    }
+  });
+});
