@@ -842,14 +842,7 @@ function checkExternalDatabases(c: ResolvedConfig, issue: Issue): void {
   for (const [name, db] of Object.entries(c.externalDatabases)) {
     const path = ['externalDatabases', name];
     if (cidrProblem(db.cidr) !== undefined) continue;
-    const [vpcStart, vpcEnd] = cidrRange(c.network.cidr);
-    const [start, end] = cidrRange(db.cidr);
-    if (start <= vpcEnd && vpcStart <= end) {
-      issue(
-        [...path, 'cidr'],
-        `${db.cidr} overlaps the VPC's ${c.network.cidr}; the database must lie outside the VPC`,
-      );
-    }
+    // A range inside the VPC is reported once, by checkRules.
     const isAddress = IPV4_LITERAL.test(db.host);
     if (isAddress) {
       if (!cidrContains(db.cidr, db.host)) {

@@ -275,11 +275,14 @@ export class DataStack extends StageStack {
         resources: prefixes.map((prefix) => assets.arnForObjects(`${prefix}/*`)),
       }),
     );
-    acknowledge(
-      publisher,
-      'AwsSolutions-IAM5',
-      'Static files are named by each build (hashed); the role may put objects under the CDN static prefixes only.',
-    );
+    const bucketId = this.getLogicalId(assets.node.defaultChild as CfnResource);
+    for (const prefix of prefixes) {
+      acknowledge(
+        publisher,
+        `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
+        'Static files are named by each build (hashed); the role may put objects under the CDN static prefixes only.',
+      );
+    }
     new CfnOutput(this, 'AssetPublisherRoleArn', {
       value: publisher.roleArn,
       description: 'The role the pipeline assumes to publish static assets',

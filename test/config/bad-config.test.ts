@@ -160,9 +160,10 @@ describe('networks and secrets', () => {
     const bad = edited(shipment, (d) => {
       d.stages.dev.externalDatabases.dolibarr.cidr = '10.20.5.0/24';
     });
-    expect(problems(bad, 'dev')).toEqual([
+    // (The resolver address then lies outside the routed range too, reported on its own line.)
+    expect(problems(bad, 'dev')).toContain(
       "shipment.dev.externalDatabases.dolibarr.cidr: 10.20.5.0/24 lies inside this stage's VPC 10.20.0.0/16; an external database is outside it (give the host's own range, or move the VPC with network.cidr)",
-    ]);
+    );
   });
 
   test.each(['STRIPE_KEY', 'MAIL_PASS', 'SENTRY_DSN', 'DB_PASSWD', 'AWS_CREDENTIALS'])(
@@ -172,16 +173,16 @@ describe('networks and secrets', () => {
         d.services.admin.environment = { [name]: 'x' };
       });
       expect(problems(bad, 'dev')).toEqual([
-        `csl.dev.services.admin.environment.${name}: looks like a secret; plain environment values end up in the template (pass it through Secrets Manager instead)`,
+        `csl.dev.services.admin.environment.${name}: looks like a secret; plain environment values end up in the template (move it to secrets: { ${name}: { secretName: '...' } })`,
       ]);
     },
   );
 
-  test('a public Next.js key and ordinary names pass', () => {
+  test('ordinary names that contain KEY or PASS as part of a word pass', () => {
     const ok = edited(csl, (d) => {
-      d.services.admin.environment = { NEXT_PUBLIC_MAPS_KEY: 'pk', KEYBOARD_LAYOUT: 'us', PASSPORT_ROUTE: '/p' };
+      d.services.admin.environment = { KEYBOARD_LAYOUT: 'us', PASSPORT_ROUTE: '/p', MONKEY_MODE: 'off' };
     });
-    expect(resolveStage(ok, 'dev').services.admin.environment.NEXT_PUBLIC_MAPS_KEY).toBe('pk');
+    expect(resolveStage(ok, 'dev').services.admin.environment.PASSPORT_ROUTE).toBe('/p');
   });
 
   test('a URL with a password in it', () => {

@@ -63,7 +63,7 @@ describe('external databases must be reachable and resolvable from the VPC', () 
       }),
     );
     expect(problems).toEqual([
-      "shipment.prod.externalDatabases.dolibarr.cidr: 10.22.5.0/24 overlaps the VPC's 10.22.0.0/16; the database must lie outside the VPC",
+      "shipment.prod.externalDatabases.dolibarr.cidr: 10.22.5.0/24 lies inside this stage's VPC 10.22.0.0/16; an external database is outside it (give the host's own range, or move the VPC with network.cidr)",
     ]);
   });
 

@@ -167,13 +167,14 @@ export function pipelineStackCases(f: StageFixture): void {
     ]);
   });
 
-  test('stages pull from the tooling registry; no stage holds repositories; the assets bucket admits the pipeline', () => {
+  test('stages pull from the tooling registry; no stage holds repositories; the pipeline publishes through a stage role', () => {
     const data = f.template('Csl-Staging', 'data');
     expect(Object.keys(data.findResources('AWS::ECR::Repository'))).toEqual([]);
     data.hasOutput('AssetsBucketName', {});
-    const policies = JSON.stringify(data.findResources('AWS::S3::BucketPolicy'));
-    expect(policies).toContain('PipelinePublishesStaticAssets');
-    expect(policies).toContain('arn:aws:iam::777777777777:role/Csl-Pipeline-*');
+    data.hasOutput('AssetPublisherRoleArn', {});
+    const roles = JSON.stringify(data.findResources('AWS::IAM::Role'));
+    expect(roles).toContain('csl-staging-asset-publisher');
+    expect(roles).toContain('arn:aws:iam::777777777777:role/Csl-Pipeline-*');
     // Deploys never delete; files of builds no longer deployed expire a year after their last upload.
     expect(JSON.stringify(data.findResources('AWS::S3::Bucket'))).toContain('ExpireStaticFilesNotRepublished');
     const app = JSON.stringify(f.template('Csl-Staging', 'app').findResources('AWS::ECS::TaskDefinition'));
@@ -186,7 +187,7 @@ export function pipelineStackCases(f: StageFixture): void {
     expect(JSON.stringify(rules)).toContain('-c imageTag=');
   });
 
-  test('cdk deploy may assume only the stage accounts’ bootstrap roles', () => {
+  test('cdk deploy may assume only the stage accounts’ bootstrap and asset-publisher roles', () => {
     const t = f.pipeline('shipment');
     const policies = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as { Action: string; Resource: string[] }[],
@@ -198,8 +199,13 @@ export function pipelineStackCases(f: StageFixture): void {
       .filter((r) => typeof r === 'string');
     expect(new Set(assume)).toEqual(
       new Set(
-        ['444444444444', '555555555555', '666666666666'].flatMap((a) => [
+        [
+          ['444444444444', 'dev'],
+          ['555555555555', 'staging'],
+          ['666666666666', 'prod'],
+        ].flatMap(([a, stage]) => [
           `arn:aws:iam::${a}:role/cdk-hnb659fds-*-${a}-us-east-1`,
+          `arn:aws:iam::${a}:role/shipment-${stage}-asset-publisher`,
         ]),
       ),
     );
