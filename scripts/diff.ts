@@ -10,8 +10,13 @@
  *    account's CDK lookup role. `--offline` skips it. `npx cdk diff "<Stage>/*"` still gives the
  *    full picture.
  *
- * Exits non-zero when a destructive change is not covered by the allowlist. The pipeline's
+ * Exits non-zero when a destructive change is not covered by the allowlist, against the
+ * baselines or against the deployed stacks (what prod actually runs may be several reviewed
+ * commits behind the baselines). With `--deployed` (the pipeline's Diff step passes it) a
+ * deployed stack that cannot be read fails the run rather than passing unseen. The pipeline's
  * approval step runs this same command, so the approver reads the same summary.
+ * `-c imageTag=<tag>` and `-c imageTag.<image>=<tag>` synthesize with those image tags, as
+ * `cdk deploy` would.
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
@@ -20,10 +25,31 @@ import { ConfigError } from '../config';
 import { estimateStage, type Template } from '../lib/cost';
 import { stageId } from '../lib/stages/system-stage';
 import { buildTestApp } from '../test/helpers';
-import { applyAllowlist, compareWithBaselines, formatChange, readAllowlist, readBaselines } from './guard';
+import {
+  applyAllowlist,
+  compareWithBaselines,
+  findDestructiveChanges,
+  formatChange,
+  readAllowlist,
+  readBaselines,
+  type DestructiveChange,
+} from './guard';
 import { formatChanges, stackChanges } from './template-diff';
 
-const args = process.argv.slice(2);
+const argv = process.argv.slice(2);
+/** `-c imageTag=...` / `-c imageTag.<image>=...`, as `cdk deploy` takes them. */
+const imageTags: Record<string, string> = {};
+let imageTag: string | undefined;
+const args: string[] = [];
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] !== '-c' && argv[i] !== '--context') {
+    args.push(argv[i]);
+    continue;
+  }
+  const [key, value] = (argv[++i] ?? '').split(/=(.*)/);
+  if (key === 'imageTag') imageTag = value;
+  else if (key.startsWith('imageTag.')) imageTags[key.slice('imageTag.'.length)] = value;
+}
 const [system, stage] = args.filter((a) => !a.startsWith('--'));
 if (!system || !stage) {
   console.error('usage: npm run diff -- <system> <stage> [--offline | --deployed]   e.g. npm run diff -- csl prod');
@@ -44,7 +70,7 @@ const baselineDir = path.join(root, 'test', 'baselines');
 let built: ReturnType<typeof buildTestApp>;
 try {
   // Templates only: compliance is `npm test`'s and the pipeline's job, not the review's.
-  built = buildTestApp({ systems: [system], stages: [stage] }, { compliance: false });
+  built = buildTestApp({ systems: [system], stages: [stage], imageTag, imageTags }, { compliance: false });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
@@ -67,24 +93,39 @@ const cost = (templates: Map<string, object>) =>
 console.log(`\nEstimated cost (npm run cost): $${cost(baselines).toFixed(2)} → $${cost(current).toFixed(2)} a month`);
 
 const { changes, newStacks } = compareWithBaselines(baselines, current);
-const { blocked, allowed } = applyAllowlist(changes, readAllowlist(path.join(baselineDir, 'allowlist.json')));
-console.log(`\nDestructive changes (stateful resources):${changes.length === 0 ? ' none' : ''}`);
-for (const change of blocked) console.log(`  ${formatChange(change)}`);
-for (const change of allowed) console.log(`  ${formatChange(change)}   [allowlisted]`);
+const allowlist = readAllowlist(path.join(baselineDir, 'allowlist.json'));
+let blockedCount = report('against the baselines', changes);
 for (const stack of newStacks) console.log(`  (new stack ${stack}: no baseline yet; npm run baselines:update)`);
 
 if (deployed) {
   console.log(`\n${id} against the deployed stacks:`);
   try {
-    const live = stacks.map((s) => stackChanges(s.hierarchicalId, deployedTemplate(s), s.template as object));
-    console.log(indent(formatChanges(live)));
+    const live = stacks.map((s) => ({ s, before: deployedTemplate(s) }));
+    console.log(
+      indent(formatChanges(live.map(({ s, before }) => stackChanges(s.hierarchicalId, before, s.template as object)))),
+    );
+    blockedCount += report(
+      'against the deployed stacks',
+      live.flatMap(({ s, before }) => findDestructiveChanges(s.hierarchicalId, before, s.template as object)),
+    );
   } catch (err) {
     console.log(`  not available: ${(err as Error).message}`);
+    // The pipeline must not approve what it could not compare.
+    if (args.includes('--deployed')) blockedCount += 1;
   }
 } else {
   console.log('\n(no credentials: the deployed stacks were not compared; --deployed forces it)');
 }
-process.exit(blocked.length > 0 ? 1 : 0);
+process.exit(blockedCount > 0 ? 1 : 0);
+
+/** Prints destructive changes with the allowlist applied; returns how many it does not cover. */
+function report(against: string, found: DestructiveChange[]): number {
+  const { blocked, allowed } = applyAllowlist(found, allowlist);
+  console.log(`\nDestructive changes ${against} (stateful resources):${found.length === 0 ? ' none' : ''}`);
+  for (const change of blocked) console.log(`  ${formatChange(change)}`);
+  for (const change of allowed) console.log(`  ${formatChange(change)}   [allowlisted]`);
+  return blocked.length;
+}
 
 /** The deployed template of a stack, `{}` when the stack does not exist yet. */
 function deployedTemplate(stack: CloudFormationStackArtifact): object {

@@ -12,7 +12,10 @@ mapfile -t args < <(image_tag_args "$tags")
 
 status=0
 # pipefail (set above) keeps the diff's exit status through `tee`.
-npx tsx scripts/diff.ts "$system" "$stage" "${args[@]}" 2>&1 | tee diff.txt || status=$?
+# The in-process synth packages the bundled handlers (build/ is not in the repository).
+node scripts/build-lambdas.mjs
+# --deployed: compare with what the stage runs, and fail when that cannot be read.
+npx tsx scripts/diff.ts "$system" "$stage" --deployed "${args[@]}" 2>&1 | tee diff.txt || status=$?
 # Name the key: `--sse aws:kms` alone encrypts with the account's aws/s3 key.
 aws s3 cp diff.txt "s3://$bucket/diffs/$execution.txt" --sse aws:kms --sse-kms-key-id "$key"
 [ "$status" -eq 0 ] || echo "error: the diff of $system $stage exited with $status (see the output above)" >&2
