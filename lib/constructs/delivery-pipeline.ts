@@ -429,11 +429,11 @@ export class DeliveryPipeline extends Construct {
       this.pipeline.addStage({ stageName: pascal(stage.stage), actions: stageActions });
     });
 
-    // cdk deploy and diff assume the bootstrap roles of each stage's account.
-    const bootstrapRoles = stages.flatMap((s) => [
-      `arn:aws:iam::${s.account}:role/cdk-hnb659fds-*-${s.account}-${s.region}`,
-      `arn:aws:iam::${s.account}:role/cdk-hnb659fds-*-${s.account}-us-east-1`,
-    ]);
+    // cdk deploy and diff assume the bootstrap roles of each region a stage deploys to: its own,
+    // us-east-1 (edge) and the disaster-recovery region of its backup copies (Dr stack).
+    const bootstrapRoles = stages.flatMap((s) =>
+      deployRegions(s).map((region) => `arn:aws:iam::${s.account}:role/cdk-hnb659fds-*-${s.account}-${region}`),
+    );
     for (const project of [deploy, diff]) {
       project.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: bootstrapRoles }));
     }
@@ -503,6 +503,17 @@ export class DeliveryPipeline extends Construct {
 /** Plain-text environment variables for a CodeBuild action. */
 function env(values: Record<string, string>): Record<string, codebuild.BuildEnvironmentVariable> {
   return Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value }]));
+}
+
+/** Every region a stage's stacks deploy to, each of which must be bootstrapped. */
+export function deployRegions(stage: ResolvedConfig): string[] {
+  return [
+    ...new Set([
+      stage.region,
+      'us-east-1',
+      ...(stage.backup.crossRegionCopy ? [stage.backup.crossRegionCopy.region] : []),
+    ]),
+  ];
 }
 
 /** The health URL of each public service of a stage, through CloudFront. */

@@ -67,7 +67,17 @@ export class ImageRepositories extends Construct {
             maxImageAge: Duration.days(7),
           },
           {
+            // An image that matches the tags of a higher-priority rule cannot be expired by a
+            // lower-priority one (ECR user guide, "Lifecycle policy evaluation rules"): what prod
+            // runs, or may roll back to, outlives any number of builds that never reached it.
             rulePriority: 2,
+            description: 'Keep the images promoted to prod',
+            tagStatus: ecr.TagStatus.TAGGED,
+            tagPrefixList: ['prod-'],
+            maxImageCount: 50,
+          },
+          {
+            rulePriority: 3,
             description: 'Keep the newest images',
             tagStatus: ecr.TagStatus.ANY,
             maxImageCount: props.keepImages ?? 100,

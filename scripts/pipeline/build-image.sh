@@ -90,6 +90,9 @@ echo "$app" >"$out/IMAGE"
 echo "static: $found of the served paths found in $app"
 
 if [ "$pushed" = false ]; then
-  docker push "$app"
-  [ "$sidecar" != true ] || docker push "$nginx"
+  # Each repository on its own: tags are immutable, so a run that pushed the app but failed on
+  # the sidecar must finish with the sidecar, not be refused (ImageTagAlreadyExistsException)
+  # by the tag it already pushed.
+  [ -n "$(image_digest "$region" "$repository" "$tag")" ] || docker push "$app"
+  [ "$sidecar" != true ] || [ -n "$(image_digest "$region" "$repository-nginx" "$tag")" ] || docker push "$nginx"
 fi
