@@ -101,7 +101,8 @@ export const TIERS: Record<TierName, Tier> = {
     },
     rabbitmq: { engineVersion: RABBITMQ_VERSION, instanceType: 'mq.t3.micro', deploymentMode: 'SINGLE_INSTANCE' },
     services: {
-      'laravel-web': { cpu: 512, memoryMiB: 1024, minTasks: 1, maxTasks: 2 },
+      // 0.25 vCPU / 0.5 GB: enough for nginx + PHP-FPM at dev traffic, and keeps shipment dev under $150 a month.
+      'laravel-web': { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 },
       'laravel-worker': { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 },
       'laravel-scheduler': { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 1 },
       nextjs: { cpu: 256, memoryMiB: 512, minTasks: 1, maxTasks: 2 },

@@ -33,8 +33,8 @@ describe('cost estimate', () => {
     });
     const byItem = Object.fromEntries(estimate.lines.map((l) => [l.item, l.usd]));
     // By hand, 730 hours a month, us-east-1:
-    //   Fargate: web 0.5 vCPU/1 GB + worker and scheduler 0.25 vCPU/0.5 GB each = 1 vCPU, 2 GB
-    //            (0.04048 + 2 × 0.004445) × 730                         = 36.04
+    //   Fargate: web, worker and scheduler 0.25 vCPU/0.5 GB each = 0.75 vCPU, 1.5 GB
+    //            (0.75 × 0.04048 + 1.5 × 0.004445) × 730                = 27.03
     //   RDS:     t4g.micro 0.016 × 730 + 20 GB × 0.115                  = 13.98
     //   Valkey:  cluster of 1 shard + 1 replica: 2 × 0.0128 × 730        = 18.69
     //   NAT:     0.045 × 730 + 20 GB × 0.045 + 1 IPv4 × 0.005 × 730     = 37.40
@@ -44,7 +44,7 @@ describe('cost estimate', () => {
     //   Secrets: 4 (master, app user, AUTH token, APP_KEY) × 0.40
     //            + 4 KMS keys (data, alerts, topic, ECS Exec) × 1          =  5.60
     expect(byItem).toEqual({
-      'compute (Fargate)': 36.04,
+      'compute (Fargate)': 27.03,
       'databases (RDS)': 13.98,
       'cache (ElastiCache)': 18.69,
       'NAT gateways': 37.4,
@@ -53,17 +53,23 @@ describe('cost estimate', () => {
       'logs and metrics': 7.85,
       'secrets and keys': 5.6,
     });
-    expect(estimate.total).toBeCloseTo(154.43, 1);
+    expect(estimate.total).toBeCloseTo(145.42, 1);
   });
 
   test('MySQL 8.0 past its standard support adds Extended Support per vCPU, standby included', () => {
-    const after = estimateStage({ region: 'us-east-1', tier: 'prod', templates: stageTemplates('Shipment-Prod') });
+    // Shipment-Prod's templates with MySQL pinned back to 8.0 (the tier default is 8.4, which
+    // has no such line): m7g.large (2 vCPU) Multi-AZ (2 instances) + its replica (2 vCPU).
+    const templates = JSON.parse(
+      JSON.stringify(stageTemplates('Shipment-Prod')).replace(
+        /"EngineVersion":"8\.4\.\d+"/g,
+        '"EngineVersion":"8.0.44"',
+      ),
+    ) as Template[];
+    const after = estimateStage({ region: 'us-east-1', tier: 'prod', templates });
     const line = after.lines.find((l) => l.item === 'RDS Extended Support');
-    // The baseline runs MySQL 8.0: m7g.large (2 vCPU) Multi-AZ (2 instances) + its replica
-    // (2 vCPU): 6 vCPU × 0.100 × 730. When MySQL moves to 8.4 the line goes away.
-    const mysql80 = JSON.stringify(stageTemplates('Shipment-Prod')).includes('"EngineVersion":"8.0.');
-    if (mysql80) expect(line?.usd).toBeCloseTo(6 * 0.1 * 730, 1);
-    else expect(line).toBeUndefined();
+    expect(line?.usd).toBeCloseTo(6 * 0.1 * 730, 1);
+    const current = estimateStage({ region: 'us-east-1', tier: 'prod', templates: stageTemplates('Shipment-Prod') });
+    expect(current.lines.find((l) => l.item === 'RDS Extended Support')).toBeUndefined();
   });
 
   test('a region without prices is named', () => {
