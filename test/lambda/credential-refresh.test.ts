@@ -250,7 +250,7 @@ describe('deployments already running', () => {
     expect(codedeployMock.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
-  test('one that started before the rotation fails the run, so Lambda retries it, after refreshing the rest', async () => {
+  test('one that started before the rotation fails the run (the queue redelivers it), after refreshing the rest', async () => {
     const world = new World();
     connect(world);
     world.startTask(WEB.service);
