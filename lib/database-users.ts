@@ -62,7 +62,28 @@ export function bootstrapStatements(target: DatabaseUserTarget): string[] {
     // the base user owns: keep everything the migrations created, as the master (before this
     // scheme) or as the clone, owned by the base user.
     `GRANT "{user}" TO CURRENT_USER`,
-    `DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${base}') THEN EXECUTE 'GRANT "${base}" TO ' || quote_ident(CURRENT_USER); END IF; END$$`,
+    ...[base, clone].map(
+      (role) =>
+        `DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN EXECUTE 'GRANT "${role}" TO ' || quote_ident(CURRENT_USER); END IF; END$$`,
+    ),
+    // Migrations that run as the clone leave their new tables owned by the clone until the next
+    // bootstrap; after the next rotation the base user (not a member of the clone) would be
+    // refused them. Default privileges grant each user everything on what the other creates.
+    // "You can change default privileges only for objects that will be created by yourself or
+    // by roles that you are a member of" (PostgreSQL, ALTER DEFAULT PRIVILEGES): the RDS master
+    // is no superuser, so it was made a member of both above.
+    [
+      `DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${base}')`,
+      `AND EXISTS (SELECT FROM pg_roles WHERE rolname = '${clone}') THEN`,
+      ...[
+        [base, clone],
+        [clone, base],
+      ].flatMap(([owner, other]) => [
+        `EXECUTE 'ALTER DEFAULT PRIVILEGES FOR ROLE "${owner}" IN SCHEMA public GRANT ALL ON TABLES TO "${other}"';`,
+        `EXECUTE 'ALTER DEFAULT PRIVILEGES FOR ROLE "${owner}" IN SCHEMA public GRANT ALL ON SEQUENCES TO "${other}"';`,
+      ]),
+      'END IF; END$$',
+    ].join(' '),
     [
       'DO $$DECLARE r record; BEGIN',
       `IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${base}') THEN RETURN; END IF;`,

@@ -1,6 +1,7 @@
 import {
   CodeDeployClient,
   CreateDeploymentCommand,
+  GetApplicationRevisionCommand,
   GetDeploymentCommand,
   GetDeploymentGroupCommand,
   ListDeploymentsCommand,
@@ -110,7 +111,10 @@ export async function refreshService(
     { sleep },
   );
   for (const id of active.deployments ?? []) {
-    const { deploymentInfo } = await codedeploy.send(new GetDeploymentCommand({ deploymentId: id }));
+    const { deploymentInfo } = await retryOnThrottle(
+      () => codedeploy.send(new GetDeploymentCommand({ deploymentId: id })),
+      { sleep },
+    );
     if (deploymentInfo?.createTime && deploymentInfo.createTime >= rotatedAt) {
       return { service: target.service, outcome: 'in-progress', deploymentId: id };
     }
@@ -118,21 +122,43 @@ export async function refreshService(
       `${target.service}: deployment ${id} started before the rotation of ${secretId}; retry when it has finished`,
     );
   }
-  const group = await codedeploy.send(
-    new GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: deploymentGroup }),
+  const group = await retryOnThrottle(
+    () =>
+      codedeploy.send(
+        new GetDeploymentGroupCommand({ applicationName: application, deploymentGroupName: deploymentGroup }),
+      ),
+    { sleep },
   );
   const last = group.deploymentGroupInfo?.lastSuccessfulDeployment?.deploymentId;
   if (!last)
     throw new Error(`${target.service}: deployment group ${deploymentGroup} has no successful deployment to repeat`);
-  const { deploymentInfo } = await codedeploy.send(new GetDeploymentCommand({ deploymentId: last }));
+  const { deploymentInfo } = await retryOnThrottle(
+    () => codedeploy.send(new GetDeploymentCommand({ deploymentId: last })),
+    { sleep },
+  );
   if (!deploymentInfo?.revision) throw new Error(`${target.service}: deployment ${last} has no revision`);
+  // The CodeDeploy API reference does not say that GetDeployment returns an AppSpecContent
+  // revision's content (DeploymentInfo.revision is a RevisionLocation, which may carry only the
+  // sha256); GetApplicationRevision takes that RevisionLocation and answers with the revision
+  // itself (API_GetApplicationRevision), so CreateDeployment gets the AppSpec text.
+  const stored = await retryOnThrottle(
+    () =>
+      codedeploy.send(
+        new GetApplicationRevisionCommand({ applicationName: application, revision: deploymentInfo.revision }),
+      ),
+    { sleep },
+  );
+  const revision = stored.revision;
+  if (!revision || (revision.revisionType === 'AppSpecContent' && !revision.appSpecContent?.content)) {
+    throw new Error(`${target.service}: the revision of deployment ${last} has no AppSpec content to repeat`);
+  }
   const created = await retryOnThrottle(
     () =>
       codedeploy.send(
         new CreateDeploymentCommand({
           applicationName: application,
           deploymentGroupName: deploymentGroup,
-          revision: deploymentInfo.revision,
+          revision,
           description: `New tasks after rotation of ${secretId} (repeats ${last})`,
         }),
       ),
@@ -141,7 +167,7 @@ export async function refreshService(
   return { service: target.service, outcome: 'deployed', deploymentId: created.deploymentId };
 }
 
-/** Refreshes every target; a busy deployment fails the invocation so that Lambda retries it. */
+/** Refreshes every target; a busy deployment throws (after the others) so that the event is retried. */
 export async function refreshAll(
   clients: { ecs: ECSClient; codedeploy: CodeDeployClient },
   targets: readonly RefreshTarget[],
@@ -165,12 +191,47 @@ export async function refreshAll(
   return results;
 }
 
+/** The part of an SQS event source's batch this reads (Lambda developer guide, "Using Lambda with Amazon SQS"). */
+export interface QueueEvent {
+  readonly Records: readonly { readonly messageId: string; readonly body: string }[];
+}
+
+/** What tells Lambda which messages to return to the queue (`ReportBatchItemFailures`). */
+export interface BatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+/**
+ * Refreshes for every queued rotation event (EventBridge puts the event, as JSON, in the message
+ * body). A message whose refresh met a busy deployment, or failed, is reported as a batch item
+ * failure: SQS makes it visible again after the queue's visibility timeout and, after the
+ * queue's maxReceiveCount receives, moves it to the dead-letter queue.
+ */
+export async function processQueue(
+  clients: { ecs: ECSClient; codedeploy: CodeDeployClient },
+  targets: readonly RefreshTarget[],
+  event: QueueEvent,
+  sleep?: Sleep,
+): Promise<BatchResponse> {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  for (const record of event.Records) {
+    try {
+      const rotation = JSON.parse(record.body) as RotationEvent;
+      const results = await refreshAll(clients, targets, rotation, sleep);
+      console.log(JSON.stringify({ secret: rotation.detail?.additionalEventData?.SecretId, results }));
+    } catch (err) {
+      const busy = err instanceof DeploymentBusyError;
+      console.log(JSON.stringify({ messageId: record.messageId, retry: true, busy, error: String(err) }));
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
+
 const clients = { ecs: new ECSClient({}), codedeploy: new CodeDeployClient({}) };
 
-/** EventBridge target: the `RotationSucceeded` event of one of the secrets in `TARGETS`. */
-export async function handler(event: RotationEvent): Promise<RefreshResult[]> {
+/** SQS event source (with ReportBatchItemFailures): rotation events of the secrets in `TARGETS`. */
+export async function handler(event: QueueEvent): Promise<BatchResponse> {
   const targets = JSON.parse(requiredEnv('TARGETS')) as RefreshTarget[];
-  const results = await refreshAll(clients, targets, event);
-  console.log(JSON.stringify({ secret: event.detail?.additionalEventData?.SecretId, results }));
-  return results;
+  return processQueue(clients, targets, event);
 }

@@ -82,19 +82,37 @@ function logsOf(config: MigrationConfig, taskArn: string): string {
   return `${config.logGroup}:${config.logStreamPrefix}/${config.containerName}/${taskId}`;
 }
 
+/**
+ * Task ARNs of a family with a desired status, every page. Never by `startedBy`: the ECS ListTasks
+ * API reference says "When you specify startedBy as the filter, it must be the only filter that
+ * you use", so the deployment's own task is picked out of DescribeTasks by its `startedBy`.
+ */
 async function list(
   client: ECSClient,
-  input: { cluster: string; startedBy?: string; family?: string; desiredStatus: DesiredStatus },
+  input: { cluster: string; family: string; desiredStatus: DesiredStatus },
   sleep?: Sleep,
 ): Promise<string[]> {
-  const out = await retryOnThrottle(() => client.send(new ListTasksCommand(input)), { sleep });
-  return out.taskArns ?? [];
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await retryOnThrottle(() => client.send(new ListTasksCommand({ ...input, nextToken })), { sleep });
+    arns.push(...(out.taskArns ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return arns;
 }
 
+/** DescribeTasks takes at most 100 tasks per call (ECS API reference). */
 async function describe(client: ECSClient, cluster: string, tasks: string[], sleep?: Sleep): Promise<Task[]> {
-  if (tasks.length === 0) return [];
-  const out = await retryOnThrottle(() => client.send(new DescribeTasksCommand({ cluster, tasks })), { sleep });
-  return out.tasks ?? [];
+  const described: Task[] = [];
+  for (let i = 0; i < tasks.length; i += 100) {
+    const batch = tasks.slice(i, i + 100);
+    const out = await retryOnThrottle(() => client.send(new DescribeTasksCommand({ cluster, tasks: batch })), {
+      sleep,
+    });
+    described.push(...(out.tasks ?? []));
+  }
+  return described;
 }
 
 /** Launches the deployment's migration task, unless it already runs or another one does. */
@@ -112,26 +130,23 @@ export async function startMigration(
   /** The task's deadline: its own time limit, or the hook's deadline when that comes first. */
   const deadlineFrom = (start: number) =>
     Math.min(start + config.timeoutSeconds * 1000, executionDeadline(budget) ?? Number.POSITIVE_INFINITY);
-  // A retried event must not start a second task: find the one this deployment started.
-  for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
-    const [existing] = await describe(
+  // A retried event must not start a second task: find the one this deployment started
+  // (running, or stopped: ECS lists stopped tasks for at least an hour).
+  const tasksOf = async (desiredStatus: DesiredStatus) =>
+    describe(
       client,
       config.cluster,
-      await list(client, { cluster: config.cluster, startedBy: ours, desiredStatus }, sleep),
+      await list(client, { cluster: config.cluster, family: config.family, desiredStatus }, sleep),
       sleep,
     );
-    if (existing?.taskArn) {
-      return { taskArn: existing.taskArn, deadline: deadlineFrom(existing.createdAt?.getTime() ?? now) };
-    }
+  const running = await tasksOf('RUNNING');
+  const existing =
+    running.find((t) => t.startedBy === ours) ?? (await tasksOf('STOPPED')).find((t) => t.startedBy === ours);
+  if (existing?.taskArn) {
+    return { taskArn: existing.taskArn, deadline: deadlineFrom(existing.createdAt?.getTime() ?? now) };
   }
   // Two migrations never run at once in a stage: wait while another deployment's runs.
-  const running = await describe(
-    client,
-    config.cluster,
-    await list(client, { cluster: config.cluster, family: config.family, desiredStatus: 'RUNNING' }, sleep),
-    sleep,
-  );
-  if (running.some((t) => t.startedBy !== ours)) return { busy: true };
+  if (running.length > 0) return { busy: true };
 
   const out = await retryOnThrottle(
     () =>

@@ -92,6 +92,9 @@ function result(id: string, snapshot: DBSnapshot | undefined): SnapshotResult {
   return { snapshotId: id, status, ready: status === 'available' };
 }
 
+/** The status of a snapshot not yet created because its instance was not `available`. */
+export const INSTANCE_NOT_AVAILABLE = 'instance-not-available';
+
 /** Creates the deployment's snapshot, or returns the one a previous attempt created. */
 export async function startSnapshot(
   client: RDSClient,
@@ -121,11 +124,21 @@ export async function startSnapshot(
   } catch (err) {
     // A concurrent retry of the same deployment got there first: use its snapshot.
     if ((err as Error).name === 'DBSnapshotAlreadyExistsFault') return result(id, await describe(client, id, sleep));
+    // RDS API reference, CreateDBSnapshot: "The source DB instance must be in the available or
+    // storage-optimization state", else InvalidDBInstanceState (the backup window, maintenance,
+    // another snapshot still creating). Not ready yet: the state machine's wait loop calls
+    // `check`, which creates the snapshot once the instance is available, until the deadline.
+    if ((err as Error).name === 'InvalidDBInstanceStateFault') {
+      return { snapshotId: id, status: INSTANCE_NOT_AVAILABLE, ready: false };
+    }
     throw err;
   }
 }
 
-/** Reports whether the deployment's snapshot is available. */
+/**
+ * Reports whether the deployment's snapshot is available; creates it when it does not exist
+ * (`start` met an instance that was not available, or the snapshot was deleted meanwhile).
+ */
 export async function checkSnapshot(
   client: RDSClient,
   config: SnapshotConfig,
@@ -134,7 +147,7 @@ export async function checkSnapshot(
 ): Promise<SnapshotResult> {
   const id = snapshotId(config.prefix, deploymentId);
   const snapshot = await describe(client, id, sleep);
-  if (!snapshot) throw new SnapshotFailedError(id, 'missing');
+  if (!snapshot) return startSnapshot(client, config, deploymentId, sleep);
   return result(id, snapshot);
 }
 

@@ -146,6 +146,9 @@ export class BlueGreenDeployment extends Construct {
     });
     // The hooks must be in place, with their new configuration, before CodeDeploy calls them.
     for (const hook of hooks) this.deployment.node.addDependency(hook);
+    // CodeDeploy invokes the hooks with the deployment group's role; its DefaultPolicy holds the
+    // lambda:InvokeFunction grant, which must exist before the first deployment reaches a hook.
+    this.deployment.node.addDependency(this.deploymentGroup.role);
 
     // The construct's functions are pinned to nodejs20.x, which Lambda deprecated on
     // 2026-04-30; their plain JavaScript runs unchanged on the current runtime.
@@ -185,11 +188,19 @@ export class BlueGreenDeployment extends Construct {
     const cfn = fn.node.defaultChild as lambda.CfnFunction;
     cfn.code = { s3Bucket: code.s3Location!.bucketName, s3Key: code.s3Location!.objectKey };
     cfn.handler = 'index.handler';
+    // Service Authorization Reference, "Actions defined by AWS CodeDeploy": ListDeploymentTargets
+    // and BatchGetDeploymentTargets have no resource type, so only `Resource: '*'` allows them; a
+    // statement naming the deployment group never matches, and every deploy would fail.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets'],
-        resources: [this.deploymentGroup.deploymentGroupArn],
+        resources: ['*'],
       }),
+    );
+    acknowledge(
+      fn,
+      'AwsSolutions-IAM5[Resource::*]',
+      'codedeploy:ListDeploymentTargets and BatchGetDeploymentTargets support no resource-level permissions (Service Authorization Reference); they only read deployment targets.',
     );
   }
 

@@ -1,14 +1,36 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RefreshTarget } from '../../lambda/credential-refresh';
+import { acknowledge } from '../nag';
 import { HandlerFunction } from './handler-function';
+
+/**
+ * How long a rotation event waits before it is tried again after a busy deployment (the queue's
+ * visibility timeout). The Lambda developer guide ("Creating and configuring an Amazon SQS event
+ * source mapping") asks for at least six times the function's timeout, and Lambda refuses an
+ * event source mapping whose function timeout exceeds it.
+ */
+export const REFRESH_RETRY_INTERVAL = Duration.minutes(15);
+/** The function's timeout: a sixth of {@link REFRESH_RETRY_INTERVAL}. */
+export const REFRESH_FUNCTION_TIMEOUT = Duration.seconds(150);
+/**
+ * Receives before a rotation event goes to the dead-letter queue: 24 × 15 min = 6 h, several
+ * times the longest deployment (a 55-minute deploy timeout plus prod's 60-minute termination
+ * wait, during which CodeDeploy keeps the deployment InProgress).
+ */
+export const REFRESH_MAX_RECEIVES = 24;
 
 /** A service whose tasks read a rotated secret. */
 export interface RefreshedService {
@@ -26,6 +48,8 @@ export interface CredentialRefreshProps {
   readonly services: readonly RefreshedService[];
   /** Log retention of the function. */
   readonly logRetention: logs.RetentionDays;
+  /** Where the alarm on a dropped rotation event (a message in the dead-letter queue) goes. */
+  readonly alarmTopic: sns.ITopic;
 }
 
 /**
@@ -34,13 +58,23 @@ export interface CredentialRefreshProps {
  * CodeDeploy deployment of the current revision for blue/green services and a forced new
  * deployment for rolling ones, for every service with a task started before the rotation.
  * With the alternating-users rotation the credentials those tasks hold stay valid until the
- * next rotation, 30 days later; Lambda retries an invocation that met a deployment in progress.
+ * next rotation, 30 days later. The event reaches the function through an SQS queue: a refresh
+ * that meets a deployment in progress returns the message, which comes back every
+ * {@link REFRESH_RETRY_INTERVAL} for {@link REFRESH_MAX_RECEIVES} receives (Lambda's own
+ * asynchronous retries, two within minutes, would drop it during prod's one-hour termination
+ * wait); then it lands in a dead-letter queue whose alarm tells the stage's alert topic.
  */
 export class CredentialRefresh extends Construct {
   /** The function. */
   public readonly function: HandlerFunction;
   /** The EventBridge rule on the secrets' rotations. */
   public readonly rule: events.Rule;
+  /** The queue the rule puts rotation events in, and the function reads. */
+  public readonly queue: sqs.Queue;
+  /** Where a rotation event goes after {@link REFRESH_MAX_RECEIVES} unsuccessful receives. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** In alarm while a rotation event sits in the dead-letter queue: tasks need replacing by hand. */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: CredentialRefreshProps) {
     super(scope, id);
@@ -60,7 +94,7 @@ export class CredentialRefresh extends Construct {
       handler: 'credential-refresh',
       description: 'Replaces tasks that started before a database secret rotated',
       environment: { TARGETS: Stack.of(this).toJsonString(refreshTargets) },
-      timeout: Duration.minutes(5),
+      timeout: REFRESH_FUNCTION_TIMEOUT,
       logRetention: props.logRetention,
     });
     const fn = this.function;
@@ -119,6 +153,40 @@ export class CredentialRefresh extends Construct {
         },
       },
     });
-    this.rule.addTarget(new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(6) }));
+    // SQS-managed encryption: EventBridge cannot send to a queue encrypted with the AWS managed
+    // key aws/sqs (its key policy cannot be changed to admit events.amazonaws.com).
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This is the dead-letter queue of the rotation-event queue; its alarm reports what lands here.',
+    );
+    this.queue = new sqs.Queue(this, 'Events', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: REFRESH_RETRY_INTERVAL,
+      // Longer than the REFRESH_MAX_RECEIVES × REFRESH_RETRY_INTERVAL the message may wait.
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: REFRESH_MAX_RECEIVES },
+    });
+    this.rule.addTarget(new targets.SqsQueue(this.queue));
+    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }));
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: `${this.node.path}: a secret rotated but the tasks were not replaced (a deployment stayed busy for hours, or the refresh failed); replace them before the next rotation, see docs/operations-over-time.md`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
   }
 }

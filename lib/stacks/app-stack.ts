@@ -228,7 +228,12 @@ export class AppStack extends StageStack {
       }
     }
     if (secrets.length === 0 || refreshed.length === 0) return;
-    new CredentialRefresh(this, 'CredentialRefresh', { secrets, services: refreshed, logRetention });
+    new CredentialRefresh(this, 'CredentialRefresh', {
+      secrets,
+      services: refreshed,
+      logRetention,
+      alarmTopic: this.monitoring.topic,
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import {
   CodeDeployClient,
   CreateDeploymentCommand,
+  GetApplicationRevisionCommand,
   GetDeploymentCommand,
   GetDeploymentGroupCommand,
   ListDeploymentsCommand,
@@ -9,6 +10,7 @@ import { DescribeTasksCommand, ECSClient, ListTasksCommand, UpdateServiceCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   DeploymentBusyError,
+  processQueue,
   refreshAll,
   type RefreshTarget,
   type RotationEvent,
@@ -134,12 +136,23 @@ function connect(world: World): void {
   codedeployMock.on(GetDeploymentGroupCommand).resolves({
     deploymentGroupInfo: { lastSuccessfulDeployment: { deploymentId: 'd-LAST' } },
   });
+  // GetDeployment is not documented to return an AppSpecContent revision's content: the mock
+  // gives only its hash; GetApplicationRevision answers with the content.
   codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-LAST' }).resolves({
     deploymentInfo: {
       deploymentId: 'd-LAST',
-      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: '{}' } },
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { sha256: 'abc' } },
     },
   });
+  codedeployMock
+    .on(GetApplicationRevisionCommand, {
+      applicationName: 'app',
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { sha256: 'abc' } },
+    })
+    .resolves({
+      applicationName: 'app',
+      revision: { revisionType: 'AppSpecContent', appSpecContent: { content: '{}', sha256: 'abc' } },
+    });
   codedeployMock.on(CreateDeploymentCommand).callsFake(() => {
     world.replaceTasks(WEB.service);
     return { deploymentId: 'd-REFRESH' };
@@ -190,9 +203,33 @@ describe('the rotation timeline', () => {
       expect.objectContaining({
         applicationName: 'app',
         deploymentGroupName: 'api-group',
-        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: '{}' } },
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: '{}', sha256: 'abc' } },
       }),
     );
+  });
+});
+
+describe('the revision a refresh repeats', () => {
+  test('is read with GetApplicationRevision, so CreateDeployment gets the AppSpec content', async () => {
+    const world = new World();
+    connect(world);
+    world.startTask(WEB.service);
+    world.advance(30);
+    await refreshAll(clients, [WEB], world.rotate(), noSleep);
+    const [call] = codedeployMock.commandCalls(CreateDeploymentCommand);
+    expect(call.args[0].input.revision?.appSpecContent?.content).toBe('{}');
+  });
+
+  test('fails with a clear message when the revision has no content', async () => {
+    const world = new World();
+    connect(world);
+    codedeployMock.on(GetApplicationRevisionCommand).resolves({ revision: { revisionType: 'AppSpecContent' } });
+    world.startTask(WEB.service);
+    world.advance(30);
+    await expect(refreshAll(clients, [WEB], world.rotate(), noSleep)).rejects.toThrow(
+      /revision of deployment d-LAST has no AppSpec content/,
+    );
+    expect(codedeployMock.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 });
 
@@ -213,7 +250,7 @@ describe('deployments already running', () => {
     expect(codedeployMock.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
   });
 
-  test('one that started before the rotation fails the run, so Lambda retries it, after refreshing the rest', async () => {
+  test('one that started before the rotation fails the run (the queue redelivers it), after refreshing the rest', async () => {
     const world = new World();
     connect(world);
     world.startTask(WEB.service);
@@ -228,9 +265,65 @@ describe('deployments already running', () => {
     expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(1);
   });
 
+  test('a throttled GetDeployment is retried', async () => {
+    const world = new World();
+    connect(world);
+    world.startTask(WEB.service);
+    world.advance(30);
+    const event = world.rotate();
+    codedeployMock
+      .on(GetDeploymentCommand, { deploymentId: 'd-LAST' })
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({
+        deploymentInfo: { revision: { revisionType: 'AppSpecContent', appSpecContent: { sha256: 'abc' } } },
+      });
+    await expect(refreshAll(clients, [WEB], event, noSleep)).resolves.toEqual([
+      { service: 'api', outcome: 'deployed', deploymentId: 'd-REFRESH' },
+    ]);
+  });
+
   test('an event without a time is rejected with a clear message', async () => {
     await expect(refreshAll(clients, [WEB], { time: 'yesterday' }, noSleep)).rejects.toThrow(
       "event time 'yesterday' is not a date",
     );
+  });
+});
+
+describe('the queue between EventBridge and the function', () => {
+  const record = (messageId: string, event: RotationEvent) => ({ messageId, body: JSON.stringify(event) });
+
+  test('a busy deployment returns the message to the queue (a batch item failure), the rest succeed', async () => {
+    const world = new World();
+    connect(world);
+    world.startTask(WEB.service);
+    world.advance(30);
+    const event = world.rotate();
+    codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: ['d-OLD'] });
+    codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves({
+      deploymentInfo: { createTime: new Date(world.now.getTime() - 3600_000) },
+    });
+    const fresh = { ...event, time: new Date(world.now.getTime() - 60 * DAY).toISOString() };
+    await expect(
+      processQueue(clients, [WEB], { Records: [record('m-busy', event), record('m-fresh', fresh)] }, noSleep),
+    ).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-busy' }] });
+  });
+
+  test('once the deployment has finished, the redelivered message refreshes the service', async () => {
+    const world = new World();
+    connect(world);
+    world.startTask(WEB.service);
+    world.advance(30);
+    const event = world.rotate();
+    await expect(processQueue(clients, [WEB], { Records: [record('m-1', event)] }, noSleep)).resolves.toEqual({
+      batchItemFailures: [],
+    });
+    expect(codedeployMock.commandCalls(CreateDeploymentCommand)).toHaveLength(1);
+  });
+
+  test('a message that is not an event is a failure of that message only', async () => {
+    connect(new World());
+    await expect(
+      processQueue(clients, [WEB], { Records: [{ messageId: 'm-bad', body: 'not json' }] }, noSleep),
+    ).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
   });
 });

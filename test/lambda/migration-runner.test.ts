@@ -34,9 +34,23 @@ const NOW = 1_800_000_000_000;
 const TASK = 'arn:aws:ecs:eu-west-1:333333333333:task/csl-prod/abc123';
 const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 
+/**
+ * ECS ListTasks API reference, startedBy: "When you specify startedBy as the filter, it must be
+ * the only filter that you use." The mock answers such a call as ECS would, with an error.
+ */
+function rejectStartedByWithOtherFilters(): void {
+  ecsMock.on(ListTasksCommand).callsFake((input: Record<string, unknown>) => {
+    const others = ['family', 'desiredStatus', 'serviceName', 'containerInstance', 'launchType'];
+    if (input.startedBy !== undefined && others.some((k) => input[k] !== undefined)) {
+      throw Object.assign(new Error('startedBy must be the only filter'), { name: 'InvalidParameterException' });
+    }
+    return { taskArns: [] };
+  });
+}
+
 beforeEach(() => {
   ecsMock.reset();
-  ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+  rejectStartedByWithOtherFilters();
   ecsMock.on(DescribeTasksCommand).resolves({ tasks: [] });
 });
 
@@ -63,12 +77,16 @@ describe('startMigration', () => {
   });
 
   test('a repeated event finds the task this deployment already started', async () => {
+    // Listed by family (startedBy may not be combined with desiredStatus), then matched on startedBy.
     ecsMock
-      .on(ListTasksCommand, { cluster: 'csl-prod', startedBy: 'migrate-d-ABC', desiredStatus: 'STOPPED' })
-      .resolves({
-        taskArns: [TASK],
-      });
-    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: TASK, createdAt: new Date(NOW - 60_000) }] });
+      .on(ListTasksCommand, { cluster: 'csl-prod', family: config.family, desiredStatus: 'STOPPED' })
+      .resolves({ taskArns: ['arn:older', TASK] });
+    ecsMock.on(DescribeTasksCommand, { cluster: 'csl-prod', tasks: ['arn:older', TASK] }).resolves({
+      tasks: [
+        { taskArn: 'arn:older', startedBy: 'migrate-d-OLDER', createdAt: new Date(NOW - 3_600_000) },
+        { taskArn: TASK, startedBy: 'migrate-d-ABC', createdAt: new Date(NOW - 60_000) },
+      ],
+    });
     const result = await startMigration(client, config, 'd-ABC', NOW, noWait);
     expect(result).toEqual({ taskArn: TASK, deadline: NOW - 60_000 + 900_000 });
     expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
@@ -101,6 +119,28 @@ describe('startMigration', () => {
       expect.objectContaining({ taskArn: TASK }),
     );
     expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(2);
+  });
+
+  test('a running task of this deployment is found, not counted as another deployment’s', async () => {
+    ecsMock
+      .on(ListTasksCommand, { cluster: 'csl-prod', family: config.family, desiredStatus: 'RUNNING' })
+      .resolves({ taskArns: [TASK] });
+    ecsMock.on(DescribeTasksCommand, { cluster: 'csl-prod', tasks: [TASK] }).resolves({
+      tasks: [{ taskArn: TASK, startedBy: 'migrate-d-ABC', createdAt: new Date(NOW) }],
+    });
+    await expect(startMigration(client, config, 'd-ABC', NOW, noWait)).resolves.toEqual({
+      taskArn: TASK,
+      deadline: NOW + 900_000,
+    });
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+  });
+
+  test('never combines startedBy with another ListTasks filter (ECS rejects it)', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK }] });
+    await startMigration(client, config, 'd-ABC', NOW, noWait);
+    for (const call of ecsMock.commandCalls(ListTasksCommand)) {
+      expect(call.args[0].input.startedBy).toBeUndefined();
+    }
   });
 
   test('keeps startedBy within ECS’s 128 characters', () => {

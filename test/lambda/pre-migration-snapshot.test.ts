@@ -111,11 +111,47 @@ describe('checkSnapshot', () => {
     expect((await checkSnapshot(client, config, 'd-ABC', noWait)).ready).toBe(true);
   });
 
-  test('fails the deployment when the snapshot failed or disappeared', async () => {
+  test('fails the deployment when the snapshot failed', async () => {
     rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'failed' }] });
     await expect(checkSnapshot(client, config, 'd-ABC', noWait)).rejects.toThrow(SnapshotFailedError);
+  });
+
+  test('creates the snapshot when it does not exist yet (start met a busy instance, or it disappeared)', async () => {
     rdsMock.on(DescribeDBSnapshotsCommand).rejects(notFound);
-    await expect(checkSnapshot(client, config, 'd-ABC', noWait)).rejects.toThrow(/is missing/);
+    rdsMock.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { Status: 'creating' } });
+    await expect(checkSnapshot(client, config, 'd-ABC', noWait)).resolves.toEqual(
+      expect.objectContaining({ status: 'creating', ready: false }),
+    );
+    expect(rdsMock.commandCalls(CreateDBSnapshotCommand)).toHaveLength(1);
+  });
+});
+
+describe('a DB instance that is not available', () => {
+  // RDS API reference, CreateDBSnapshot: "The source DB instance must be in the available or
+  // storage-optimization state"; otherwise InvalidDBInstanceState (backup window, maintenance,
+  // another snapshot still creating).
+  const busy = Object.assign(new Error('DB instance is not in the available state'), {
+    name: 'InvalidDBInstanceStateFault',
+  });
+
+  test('start answers "not ready yet" instead of failing, so the wait loop tries again', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(notFound);
+    rdsMock.on(CreateDBSnapshotCommand).rejects(busy);
+    await expect(startSnapshot(client, config, 'd-ABC', noWait)).resolves.toEqual({
+      snapshotId: 'predeploy-csl-prod-d-abc',
+      status: 'instance-not-available',
+      ready: false,
+    });
+  });
+
+  test('check creates the snapshot once the instance is available again', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(notFound);
+    rdsMock
+      .on(CreateDBSnapshotCommand)
+      .rejectsOnce(busy)
+      .resolves({ DBSnapshot: { Status: 'creating' } });
+    expect((await checkSnapshot(client, config, 'd-ABC', noWait)).status).toBe('instance-not-available');
+    expect((await checkSnapshot(client, config, 'd-ABC', noWait)).status).toBe('creating');
   });
 });
 

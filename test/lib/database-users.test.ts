@@ -47,11 +47,18 @@ pgDescribe('application users on PostgreSQL (executed)', () => {
 
   beforeAll(() => {
     fs.chmodSync(dir, 0o777);
-    run(`initdb -D ${dir}/data -U dbadmin >/dev/null 2>&1`);
-    // The master logs in without a password here; every other role needs its SCRAM password.
-    fs.writeFileSync(`${dir}/data/pg_hba.conf`, 'local all dbadmin trust\nlocal all all scram-sha-256\n');
+    run(`initdb -D ${dir}/data -U pgsuper >/dev/null 2>&1`);
+    // The masters log in without a password here; every other role needs its SCRAM password.
+    fs.writeFileSync(
+      `${dir}/data/pg_hba.conf`,
+      'local all pgsuper trust\nlocal all dbadmin trust\nlocal all all scram-sha-256\n',
+    );
     run(`pg_ctl -D ${dir}/data -o "-p ${port} -k ${dir} -c listen_addresses=" -l ${dir}/log -w start >/dev/null`);
-    psql('CREATE DATABASE sales', 'dbadmin', undefined, 'postgres');
+    // The RDS master is no superuser: "CREATE ROLE postgres WITH LOGIN NOSUPERUSER INHERIT
+    // CREATEDB CREATEROLE" plus membership in rds_superuser (RDS user guide, "Understanding the
+    // rds_superuser role"). It owns the database RDS creates for it.
+    psql('CREATE ROLE dbadmin WITH LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE', 'pgsuper', undefined, 'postgres');
+    psql('CREATE DATABASE sales OWNER dbadmin', 'pgsuper', undefined, 'postgres');
     // Before this scheme the migrations ran as the master, which owns the existing tables.
     psql('CREATE TABLE orders (id serial PRIMARY KEY, total numeric)');
   }, 60_000);
@@ -92,6 +99,22 @@ pgDescribe('application users on PostgreSQL (executed)', () => {
     psql('ALTER TABLE shipments ADD COLUMN carrier text', 'app', 'pw3');
     // Only credentials from before rotation N stop working, after N+1.
     expect(canLogIn(taskA.user, taskA.password)).toBe(false);
+  });
+
+  test('a table the migrations created as app_clone is usable by app after the next rotation, before any bootstrap', () => {
+    // Rotation N+2: the clone is current again; a deployment migrates as the clone.
+    rotate('app_clone', 'pw4', 'app');
+    bootstrap('app_clone', 'pw4');
+    psql('CREATE TABLE parcels (id serial PRIMARY KEY, label text)', 'app_clone', 'pw4');
+    psql("INSERT INTO parcels (label) VALUES ('by the clone')", 'app_clone', 'pw4');
+    // Rotation N+3: tasks now log in as app; no deployment (no bootstrap) has run since.
+    rotate('app', 'pw5', 'app_clone');
+    psql("INSERT INTO parcels (label) VALUES ('by app')", 'app', 'pw5');
+    expect(psql('SELECT count(*) FROM parcels', 'app', 'pw5')).toBe('2\n');
+    // The next deployment's bootstrap hands the table to app, whose migrations may alter it.
+    bootstrap('app', 'pw5');
+    psql('ALTER TABLE parcels ADD COLUMN weight int', 'app', 'pw5');
+    expect(psql("SELECT tableowner FROM pg_tables WHERE tablename = 'parcels'")).toBe('app\n');
   });
 });
 

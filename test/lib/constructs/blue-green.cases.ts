@@ -144,6 +144,50 @@ export function blueGreenCases(f: StageFixture): void {
       expect(invoked.length).toBeGreaterThanOrEqual(2);
     });
 
+    test.each(ALL)(
+      '%s: the deployment waiter may list and read deployment targets on any resource (the actions have no resource type)',
+      (id) => {
+        // Service Authorization Reference, "Actions defined by AWS CodeDeploy":
+        // ListDeploymentTargets and BatchGetDeploymentTargets list no resource type, so a
+        // statement that names a deployment-group ARN never matches and the call is denied.
+        const { t } = get(id);
+        const policies = resources(t, 'AWS::IAM::Policy').filter(([lid]) =>
+          lid.includes('DeploymentProviderIsCompleteLambdaServiceRoleDefaultPolicy'),
+        );
+        expect(policies.length).toBeGreaterThan(0);
+        for (const [, policy] of policies) {
+          const statements = policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[];
+          const targets = statements.filter((s) => JSON.stringify(s.Action).includes('DeploymentTargets'));
+          expect(targets).toEqual([
+            expect.objectContaining({
+              Action: expect.arrayContaining([
+                'codedeploy:BatchGetDeploymentTargets',
+                'codedeploy:ListDeploymentTargets',
+              ]),
+              Resource: '*',
+            }),
+          ]);
+        }
+      },
+    );
+
+    test.each(ALL)(
+      '%s: the deployment starts only after CodeDeploy’s role may invoke the hooks (DependsOn its policy)',
+      (id) => {
+        const { t } = get(id);
+        const deployments = resources(t, 'Custom::EcsDeployment');
+        expect(deployments.length).toBeGreaterThan(0);
+        for (const [lid, deployment] of deployments) {
+          const prefix = lid.replace(/DeploymentGroupDeployment[0-9A-F]{8}$/, '');
+          expect(deployment.DependsOn).toEqual(
+            expect.arrayContaining([
+              expect.stringMatching(new RegExp(`^${prefix}DeploymentGroupServiceRoleDefaultPolicy[0-9A-F]{8}$`)),
+            ]),
+          );
+        }
+      },
+    );
+
     test('workers and the scheduler roll only after the web deployment succeeded', () => {
       const { t } = get('Shipment-Prod');
       const background = resources(t, 'AWS::ECS::Service').filter(([lid]) => /Worker|Scheduler/.test(lid));

@@ -38,6 +38,11 @@ const named = (name: string, message = name) => Object.assign(new Error(message)
 interface World {
   /** Snapshots become available this long after they are created; never when undefined. */
   snapshotSeconds?: number;
+  /**
+   * The DB instance is not `available` (backup window, maintenance, another snapshot) until
+   * then: CreateDBSnapshot fails with InvalidDBInstanceStateFault; forever when Infinity.
+   */
+  instanceBusyUntil?: number;
   /** Another deployment's migration runs until then; forever when Infinity. */
   otherMigrationUntil?: number;
   /** RunTask answers with a failure instead of a task. */
@@ -81,27 +86,36 @@ async function execute(definition: AslDefinition, world: World, options: { timeo
 
   // ECS: our task, another deployment's, or a failure to place.
   let ourTask: Task | undefined;
-  ecs.on(ListTasksCommand).callsFake((input: { startedBy?: string; family?: string }) => {
-    if (input.startedBy) return { taskArns: ourTask ? [ourTask.taskArn!] : [] };
-    return { taskArns: seconds() < (world.otherMigrationUntil ?? -1) ? ['other'] : [] };
-  });
-  ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
-    if (input.tasks.includes('other')) return { tasks: [{ taskArn: 'other', startedBy: 'migrate-d-OTHER' }] };
-    if (!ourTask) return { tasks: [] };
+  const ours = (): Task | undefined => {
+    if (!ourTask) return undefined;
     const started = ourTask.createdAt!.getTime();
     const t = world.task!;
-    if (now < started + t.stopsAfter * 1000) return { tasks: [{ ...ourTask, lastStatus: 'RUNNING' }] };
+    if (now < started + t.stopsAfter * 1000) return { ...ourTask, lastStatus: 'RUNNING' };
     return {
-      tasks: [
-        {
-          ...ourTask,
-          lastStatus: 'STOPPED',
-          stoppedReason: t.stoppedReason,
-          containers: [{ name: 'App', exitCode: t.exitCode }],
-        },
-      ],
+      ...ourTask,
+      lastStatus: 'STOPPED',
+      stoppedReason: t.stoppedReason,
+      containers: [{ name: 'App', exitCode: t.exitCode }],
     };
+  };
+  ecs.on(ListTasksCommand).callsFake((input: { startedBy?: string; family?: string; desiredStatus?: string }) => {
+    // ECS ListTasks API reference: "When you specify startedBy as the filter, it must be the
+    // only filter that you use."
+    if (input.startedBy && (input.family || input.desiredStatus)) {
+      throw named('InvalidParameterException', 'startedBy must be the only filter');
+    }
+    const status = input.desiredStatus ?? 'RUNNING';
+    const other = status === 'RUNNING' && seconds() < (world.otherMigrationUntil ?? -1) ? ['other'] : [];
+    const mine = ours();
+    return { taskArns: [...other, ...(mine && mine.lastStatus === status ? [mine.taskArn!] : [])] };
   });
+  ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
+    tasks: input.tasks.flatMap((arn) => {
+      if (arn === 'other') return [{ taskArn: 'other', startedBy: 'migrate-d-OTHER' }];
+      const mine = ours();
+      return mine && mine.taskArn === arn ? [mine] : [];
+    }),
+  }));
   ecs.on(RunTaskCommand).callsFake((input: { startedBy: string }) => {
     if (world.runTaskFailure) return { tasks: [], failures: [{ reason: world.runTaskFailure }] };
     ourTask = { taskArn: TASK, startedBy: input.startedBy, createdAt: new Date(now) };
@@ -112,6 +126,11 @@ async function execute(definition: AslDefinition, world: World, options: { timeo
   // RDS: snapshots that take `snapshotSeconds` to become available.
   const created = new Map<string, number>();
   rds.on(CreateDBSnapshotCommand).callsFake((input: { DBSnapshotIdentifier: string }) => {
+    // RDS API reference, CreateDBSnapshot: "The source DB instance must be in the available or
+    // storage-optimization state"; otherwise InvalidDBInstanceState.
+    if (seconds() < (world.instanceBusyUntil ?? -1)) {
+      throw named('InvalidDBInstanceStateFault', 'DB instance is not in the available state');
+    }
     created.set(input.DBSnapshotIdentifier, now);
     return { DBSnapshot: { DBSnapshotIdentifier: input.DBSnapshotIdentifier, Status: 'creating' } };
   });
@@ -373,6 +392,35 @@ export function migrationsCases(f: StageFixture): void {
       for (const definition of migrationsOf(id)) {
         if (definition.StartAt !== 'StartSnapshot') continue;
         once(await execute(definition, { task: { stopsAfter: 60, exitCode: 0 } }), 'Failed', id);
+      }
+    });
+
+    test.each(cases)(
+      '%s: the DB instance is busy (backup window, maintenance): the snapshot waits for it, then the deployment goes on',
+      async (id) => {
+        for (const definition of migrationsOf(id)) {
+          if (definition.StartAt !== 'StartSnapshot') continue;
+          const o = await execute(definition, {
+            instanceBusyUntil: 10 * 60,
+            snapshotSeconds: 60,
+            task: { stopsAfter: 60, exitCode: 0 },
+          });
+          expect(o.status).toBe('SUCCEEDED');
+          once(o, 'Succeeded', id);
+        }
+      },
+    );
+
+    test.each(cases)('%s: a DB instance that stays busy: Failed at the deadline', async (id) => {
+      for (const definition of migrationsOf(id)) {
+        if (definition.StartAt !== 'StartSnapshot') continue;
+        const o = await execute(definition, {
+          instanceBusyUntil: Infinity,
+          snapshotSeconds: 60,
+          task: { stopsAfter: 60, exitCode: 0 },
+        });
+        expect([o.status, o.error]).toEqual(['FAILED', REPORTED_ERROR]);
+        once(o, 'Failed', id);
       }
     });
 

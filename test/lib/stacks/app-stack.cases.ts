@@ -180,6 +180,45 @@ export function appStackCases(f: StageFixture): void {
       expect(JSON.stringify(update.Resource)).not.toMatch(/ApiService|WebService|AdminService|Certification/);
     });
 
+    test.each(ALL)(
+      '%s: rotation events wait in a queue through a busy deployment, then a dead-letter queue alarms',
+      (id) => {
+        const { app } = get(id);
+        const json = app.toJSON() as { Resources: Record<string, { Type: string; Properties: any }> };
+        const all = Object.entries(json.Resources);
+        const [ruleId, rule] = all.find(
+          ([, r]) =>
+            r.Type === 'AWS::Events::Rule' &&
+            JSON.stringify(r.Properties.EventPattern ?? {}).includes('RotationSucceeded'),
+        )!;
+        expect(ruleId).toMatch(/^CredentialRefresh/);
+        // The rule targets the queue, not the function (Lambda's async retries are two, minutes apart).
+        const [target] = rule.Properties.Targets;
+        const queueId = target.Arn['Fn::GetAtt'][0];
+        const queue = json.Resources[queueId];
+        expect(queue.Type).toBe('AWS::SQS::Queue');
+        // Lambda developer guide: visibility timeout >= 6 × the function timeout.
+        expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(600);
+        const { maxReceiveCount, deadLetterTargetArn } = queue.Properties.RedrivePolicy;
+        expect(maxReceiveCount * queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(4 * 3600);
+        const mapping = all.find(
+          ([, r]) =>
+            r.Type === 'AWS::Lambda::EventSourceMapping' &&
+            JSON.stringify(r.Properties.EventSourceArn).includes(queueId),
+        )![1];
+        expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+        const fn = json.Resources[mapping.Properties.FunctionName.Ref];
+        expect(fn.Properties.Timeout * 6).toBeLessThanOrEqual(queue.Properties.VisibilityTimeout);
+        const dlqId = deadLetterTargetArn['Fn::GetAtt'][0];
+        const alarm = all.find(
+          ([, r]) =>
+            r.Type === 'AWS::CloudWatch::Alarm' && JSON.stringify(r.Properties.Dimensions ?? []).includes(dlqId),
+        )![1];
+        expect(alarm.Properties.MetricName).toBe('ApproximateNumberOfMessagesVisible');
+        expect(JSON.stringify(alarm.Properties.AlarmActions)).toMatch(/MonitoringAlertTopic/);
+      },
+    );
+
     test('the uploads policy is attached to exactly the Laravel tasks, which use uploads', () => {
       const t = get('Csl-Prod').app;
       const roles = Object.entries(t.findResources('AWS::IAM::Role')).filter(([, r]) =>
