@@ -40,7 +40,8 @@ describe('cost estimate', () => {
     //   NAT:     0.045 × 730 + 20 GB × 0.045 + 1 IPv4 × 0.005 × 730     = 37.40
     //   ALB:     0.0225 × 730 + 1 LCU × 0.008 × 730                     = 22.27 (22.265)
     //   WAF:     5 + 7 rules (5 managed, rate, body size) × 1 + 1 M × 0.60 = 12.60
-    //   Logs:    22 alarms × 0.10 + 1 dashboard × 3 + 5 GB × (0.50+0.03) =  7.85
+    //   Logs:    23 alarms × 0.10 + 1 dashboard × 3 + 5 GB × (0.50+0.03) =  7.95
+    //            (22 for services, stores and deploys + the credential-refresh dead letters)
     //   Secrets: 4 (master, app user, AUTH token, APP_KEY) × 0.40
     //            + 4 KMS keys (data, alerts, topic, ECS Exec) × 1          =  5.60
     expect(byItem).toEqual({
@@ -50,10 +51,10 @@ describe('cost estimate', () => {
       'NAT gateways': 37.4,
       'load balancer': expect.closeTo(22.27, 1),
       'CDN + WAF': 12.6,
-      'logs and metrics': 7.85,
+      'logs and metrics': 7.95,
       'secrets and keys': 5.6,
     });
-    expect(estimate.total).toBeCloseTo(145.42, 1);
+    expect(estimate.total).toBeCloseTo(145.52, 1);
   });
 
   test('MySQL 8.0 past its standard support adds Extended Support per vCPU, standby included', () => {
