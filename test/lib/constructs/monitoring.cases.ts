@@ -171,5 +171,22 @@ export function monitoringCases(f: StageFixture): void {
         DeletionPolicy: 'Retain',
       });
     });
+
+    test('every stage keeps its vault, dev included: a vault holding recovery points cannot be deleted', () => {
+      // AWS Backup API reference, DeleteBackupVault: "A vault can be deleted only if it is
+      // empty." A dev vault with DeletionPolicy Delete holds recovery points after its first
+      // nightly backup, so `cdk destroy` of the stage would fail on it (DELETE_FAILED).
+      for (const id of f.ids) {
+        const vaults = f.template(id, 'data').findResources('AWS::Backup::BackupVault');
+        for (const [logicalId, vault] of Object.entries(vaults)) {
+          expect([id, logicalId, vault.DeletionPolicy, vault.UpdateReplacePolicy]).toEqual([
+            id,
+            logicalId,
+            'Retain',
+            'Retain',
+          ]);
+        }
+      }
+    });
   });
 }
