@@ -31,6 +31,17 @@ export const PRICE_SOURCES: Readonly<Record<string, string>> = {
   waf: 'https://aws.amazon.com/waf/pricing/',
   cloudwatch: 'https://aws.amazon.com/cloudwatch/pricing/',
   secrets: 'https://aws.amazon.com/secrets-manager/pricing/ and https://aws.amazon.com/kms/pricing/',
+  resolver:
+    'https://aws.amazon.com/route53/pricing/ (Resolver endpoints: 0.125 USD per ENI-hour, one ENI per IP address; ' +
+    'quoted by repost.aws/knowledge-center/route-53-resolver-endpoint-costs, which puts a two-address endpoint at about ' +
+    '182.50 USD a month)',
+  vpn: 'https://aws.amazon.com/vpn/pricing/ (Site-to-Site VPN connection-hour; not found in the reference search: assumed)',
+  transitGateway:
+    'https://aws.amazon.com/transit-gateway/pricing/ (0.05 USD per attachment-hour, billed to the VPC owner, plus ' +
+    '0.02 USD per GB processed, not counted; quoted by c3x.dev/blog/aws-transit-gateway-cost-explained)',
+  route53:
+    'https://aws.amazon.com/route53/pricing/ (0.50 USD per hosted zone a month for the first 25; quoted by ' +
+    'ns1.com/resources/aws-dns)',
 };
 
 /** One price and how sure it is. */
@@ -75,6 +86,14 @@ export interface RegionPrices {
   readonly logsStoreGbMonth: Price;
   readonly secretMonth: Price;
   readonly kmsKeyMonth: Price;
+  /** Route 53 Resolver endpoint, per IP address (ENI) per hour; DNS queries not counted. */
+  readonly resolverEniHour: Price;
+  /** Site-to-Site VPN connection-hour. */
+  readonly vpnConnectionHour: Price;
+  /** Transit gateway attachment-hour (data processing not counted). */
+  readonly transitGatewayAttachmentHour: Price;
+  /** Route 53 hosted zone a month (first 25). */
+  readonly hostedZoneMonth: Price;
 }
 
 /** RDS vCPUs by instance size, for Extended Support (burstable and general classes alike). */
@@ -133,6 +152,10 @@ const usEast1: RegionPrices = {
   logsStoreGbMonth: A(0.03),
   secretMonth: A(0.4),
   kmsKeyMonth: A(1),
+  resolverEniHour: L(0.125),
+  vpnConnectionHour: A(0.05),
+  transitGatewayAttachmentHour: L(0.05),
+  hostedZoneMonth: L(0.5),
 };
 
 const euWest1: RegionPrices = {
@@ -159,6 +182,9 @@ const euWest1: RegionPrices = {
   interfaceEndpointHour: A(0.011),
   albHour: A(0.0252),
   logsIngestGb: A(0.57),
+  // Quoted for us-east-1 only; the same rate assumed here. Hosted zones are priced globally.
+  resolverEniHour: A(0.125),
+  transitGatewayAttachmentHour: A(0.05),
 };
 
 /** Prices per region; `npm run cost` refuses a region that is missing here. */

@@ -6,7 +6,8 @@
  *
  * Not counted: data transfer out, S3 and backup storage (small until data grows), CloudFront
  * requests (no base fee), Lambda, Step Functions and CodeDeploy (ECS deployments are free),
- * Route 53 (the hosted zone exists before the stage), taxes, and discounts.
+ * Route 53's public zone (it exists before the stage) and DNS queries, transit-gateway and VPN
+ * traffic, taxes, and discounts.
  */
 import { EXTENDED_SUPPORT, HOURS_PER_MONTH, PRICES, PRICES_DATE, RDS_VCPUS, USAGE, type Price } from '../config/prices';
 import * as fs from 'fs';
@@ -226,6 +227,42 @@ export function estimateStage(input: EstimateInput): StageEstimate {
             usd: month(prices.interfaceEndpointHour, endpointZones),
             price: [prices.interfaceEndpointHour],
             detail: `${endpointZones} endpoint-zones (data processing not counted)`,
+          },
+        ],
+  );
+
+  // Hybrid network of the external databases: Resolver endpoints per address (an ENI each),
+  // VPN connections, transit gateway attachments (billed to the VPC's owner), private hosted
+  // zones. Queries and processed GB are not counted.
+  const resolverEnis = ofType('AWS::Route53Resolver::ResolverEndpoint').reduce(
+    (sum, e) => sum + (Array.isArray(e.props.IpAddresses) ? e.props.IpAddresses.length : 2),
+    0,
+  );
+  const vpns = ofType('AWS::EC2::VPNConnection').length;
+  const attachments =
+    ofType('AWS::EC2::TransitGatewayVpcAttachment').length + ofType('AWS::EC2::TransitGatewayAttachment').length;
+  // A zone with VPCs is private; the stage's public zone exists before the stage.
+  const privateZones = ofType('AWS::Route53::HostedZone').filter((z) => Array.isArray(z.props.VPCs)).length;
+  add(
+    'hybrid network',
+    resolverEnis + vpns + attachments + privateZones === 0
+      ? []
+      : [
+          {
+            usd:
+              month(prices.resolverEniHour, resolverEnis) +
+              month(prices.vpnConnectionHour, vpns) +
+              month(prices.transitGatewayAttachmentHour, attachments) +
+              prices.hostedZoneMonth.usd * privateZones,
+            price: [
+              prices.resolverEniHour,
+              prices.vpnConnectionHour,
+              prices.transitGatewayAttachmentHour,
+              prices.hostedZoneMonth,
+            ],
+            detail:
+              `${resolverEnis} Resolver endpoint ENIs, ${vpns} VPN connection(s), ${attachments} transit gateway ` +
+              `attachment(s), ${privateZones} private hosted zone(s); queries and traffic not counted`,
           },
         ],
   );

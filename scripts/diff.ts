@@ -4,7 +4,8 @@
  * 1. Against the committed baselines (`test/baselines/`, the last reviewed templates), offline,
  *    no credentials: resources added, removed and replaced, and each changed value from → to.
  * 2. The destructive changes among them (stateful resources replaced, destroyed or orphaned),
- *    found by the replacement guard, with the allowlist applied.
+ *    found by the replacement guard, and the updates CloudFormation would refuse (an export
+ *    another stack of the stage imports removed or changed), with the allowlist applied.
  * 3. Against the deployed stacks, the same short summary, when credentials are present (or with
  *    `--deployed`): templates are read with `aws cloudformation get-template` through the stage
  *    account's CDK lookup role. `--offline` skips it. `npx cdk diff "<Stage>/*"` still gives the
@@ -29,6 +30,7 @@ import {
   applyAllowlist,
   compareWithBaselines,
   findDestructiveChanges,
+  findExportsInUse,
   formatChange,
   readAllowlist,
   readBaselines,
@@ -104,10 +106,13 @@ if (deployed) {
     console.log(
       indent(formatChanges(live.map(({ s, before }) => stackChanges(s.hierarchicalId, before, s.template as object)))),
     );
-    blockedCount += report(
-      'against the deployed stacks',
-      live.flatMap(({ s, before }) => findDestructiveChanges(s.hierarchicalId, before, s.template as object)),
-    );
+    blockedCount += report('against the deployed stacks', [
+      ...live.flatMap(({ s, before }) => findDestructiveChanges(s.hierarchicalId, before, s.template as object)),
+      ...findExportsInUse(
+        new Map(live.map(({ s, before }) => [s.hierarchicalId, before])),
+        new Map(live.map(({ s }) => [s.hierarchicalId, s.template as object])),
+      ),
+    ]);
   } catch (err) {
     console.log(`  not available: ${(err as Error).message}`);
     // The pipeline must not approve what it could not compare.
@@ -121,7 +126,9 @@ process.exit(blockedCount > 0 ? 1 : 0);
 /** Prints destructive changes with the allowlist applied; returns how many it does not cover. */
 function report(against: string, found: DestructiveChange[]): number {
   const { blocked, allowed } = applyAllowlist(found, allowlist);
-  console.log(`\nDestructive changes ${against} (stateful resources):${found.length === 0 ? ' none' : ''}`);
+  console.log(
+    `\nDestructive or refused changes ${against} (stateful resources, exports in use):${found.length === 0 ? ' none' : ''}`,
+  );
   for (const change of blocked) console.log(`  ${formatChange(change)}`);
   for (const change of allowed) console.log(`  ${formatChange(change)}   [allowlisted]`);
   return blocked.length;

@@ -82,7 +82,7 @@ export interface ResourceBody {
  * What a change would do to an existing stateful resource, or (`refused`) an update AWS
  * rejects, which fails the stack update halfway.
  */
-export type DestructiveImpact = 'replace' | 'may-replace' | 'destroy' | 'orphan' | 'refused';
+export type DestructiveImpact = 'replace' | 'may-replace' | 'destroy' | 'orphan' | 'refused' | 'export-in-use';
 
 /** One change that would replace, destroy or orphan a stateful resource. */
 export interface DestructiveChange {
@@ -102,6 +102,8 @@ export interface DestructiveChange {
    * managed by the stack.
    * `refused`: an update ECS rejects: the network or load-balancer settings of a service with
    * the `CODE_DEPLOY` deployment controller.
+   * `export-in-use`: an export is removed or changed while another stack of the stage imports it;
+   * CloudFormation refuses that update of the producer (see {@link findExportsInUse}).
    */
   impact: DestructiveImpact;
   /** Why: the properties that force the replacement, or the deletion policy of a removed resource. */
@@ -154,6 +156,7 @@ const VERBS: Record<DestructiveImpact, string> = {
   destroy: 'DESTROYED',
   orphan: 'ORPHANED',
   refused: 'REFUSED BY ECS',
+  'export-in-use': 'REFUSED BY CLOUDFORMATION',
 };
 
 /**
@@ -336,8 +339,58 @@ export function compareWithBaselines(
   for (const [stack, before] of baselines) {
     changes.push(...findDestructiveChanges(stack, before, current.get(stack) ?? {}));
   }
+  changes.push(...findExportsInUse(baselines, current));
   const newStacks = [...current.keys()].filter((stack) => !baselines.has(stack));
   return { changes: changes.sort(byStackThenId), newStacks };
+}
+
+/**
+ * Exports that the new templates remove or change while another stack imports them in the old
+ * (deployed) templates. CloudFormation refuses that update of the producer: "After another stack
+ * imports an output value, you can't delete the stack that is exporting the output value or modify
+ * the exported output value. All the imports must be removed before you can delete the exporting
+ * stack or modify the output value" (CloudFormation template reference, `Fn::ImportValue`), and
+ * CDK deploys the producer before its consumers, while they still import the old value. Lowering
+ * `mysql.readReplicas` is the everyday case: the Data stack drops a replica's endpoint export in
+ * the same synth in which the App stack stops reading it, and the Data update fails with "Export
+ * … cannot be deleted as it is in use by …". Templates are compared across the stacks of one
+ * assembly (a stage's, or all stages'; export names carry the stack name, so stages never mix).
+ *
+ * @param before the deployed (or baseline) templates by stack display name
+ * @param after  the templates the app synthesizes now
+ */
+export function findExportsInUse(
+  before: ReadonlyMap<string, object>,
+  after: ReadonlyMap<string, object>,
+): DestructiveChange[] {
+  const importers = new Map<string, string[]>();
+  for (const [stack, template] of before) {
+    for (const name of importedNames(template)) importers.set(name, [...(importers.get(name) ?? []), stack]);
+  }
+  const changes: DestructiveChange[] = [];
+  for (const [stack, template] of before) {
+    const old = exportsOf(template);
+    const now = exportsOf(after.get(stack) ?? {});
+    for (const [name, { logicalId, value }] of old) {
+      const users = (importers.get(name) ?? []).filter((s) => s !== stack);
+      const next = now.get(name);
+      if (users.length === 0 || (next !== undefined && next.value === value)) continue;
+      const what = next === undefined ? 'removed' : 'changed';
+      changes.push({
+        stack,
+        logicalId,
+        type: 'AWS::CloudFormation::Export',
+        impact: 'export-in-use',
+        reason:
+          `export ${name} is ${what} but ${users.join(', ')} imports it, and CloudFormation does not ` +
+          `${what === 'removed' ? 'delete' : 'modify'} an export in use. Two deploys: keep the export for ` +
+          `one deploy (in the producer, \`this.exportValue(<the same value>)\`) while the consumers stop ` +
+          `importing it, then drop it; or first deploy the consumers alone (\`npx cdk deploy <Stage>/App ` +
+          `--exclusively\`) with the new templates, then the producer`,
+      });
+    }
+  }
+  return changes.sort(byStackThenId);
 }
 
 /**
@@ -444,6 +497,32 @@ function renameHint(removed: ResourceDifference, all: Record<string, ResourceDif
     .map(([id]) => id)
     .sort();
   return added.length > 0 ? ` (added in the same stack: ${added.join(', ')}; a changed logical id?)` : '';
+}
+
+/** The exports of a template: name → output logical id and value (as JSON text). */
+function exportsOf(template: object): Map<string, { logicalId: string; value: string }> {
+  const found = new Map<string, { logicalId: string; value: string }>();
+  const outputs = asObject((normalizeTemplate(template) as Template).Outputs) ?? {};
+  for (const [logicalId, output] of Object.entries(outputs)) {
+    const body = asObject(output);
+    const name = asObject(body?.Export)?.Name;
+    if (typeof name === 'string') found.set(name, { logicalId, value: JSON.stringify(body?.Value ?? null) });
+  }
+  return found;
+}
+
+/** The export names a template reads with `Fn::ImportValue` (literal names, as CDK writes them). */
+function importedNames(template: object): Set<string> {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(walk);
+    if (typeof value !== 'object' || value === null) return;
+    const name = (value as Record<string, unknown>)['Fn::ImportValue'];
+    if (typeof name === 'string') found.add(name);
+    Object.values(value).forEach(walk);
+  };
+  walk(template);
+  return found;
 }
 
 function byStackThenId(a: DestructiveChange, b: DestructiveChange): number {

@@ -308,11 +308,37 @@ export class Monitoring extends Construct {
         label: 'Broker memory % of limit',
       });
       const depth = mq('MessageCount', 'Maximum');
+      // Broker-level metrics (dimension Broker only) are, for a cluster, "the aggregate of all
+      // three RabbitMQ nodes' corresponding metric values" (Amazon MQ developer guide, "Available
+      // CloudWatch metrics for Amazon MQ for RabbitMQ brokers"): for a single instance this ratio
+      // is its node's, for a cluster the cluster's average.
       alarm('BrokerMemory', `broker memory above ${m.brokerMemoryPercent} % of its limit`, {
         metric: memory,
         threshold: m.brokerMemoryPercent,
         evaluationPeriods: 2,
       });
+      const { deploymentMode, hostInstanceType } = props.rabbitmq.broker;
+      if (deploymentMode === 'CLUSTER_MULTI_AZ') {
+        // One node at its high watermark blocks publishers on the whole cluster ("When memory use
+        // goes above the limit, the cluster will block all producer connections", same page, node
+        // metrics), while the aggregate above still looks fine. Node metrics carry the dimensions
+        // Broker and Node; node names (rabbit@ip-…) are unknown at synth and change when a node is
+        // replaced, and an alarm cannot use SEARCH, so a Metrics Insights query takes the worst
+        // node (CloudWatch user guide, "Create a CloudWatch alarm based on a Metrics Insights
+        // query": one aggregated series, adjusting as nodes come and go). A query alarm holds one
+        // query and no ratio, so the threshold is bytes: the node's watermark for its type.
+        const watermark = memoryHighWatermarkBytes(hostInstanceType);
+        const worstNode = new cloudwatch.MathExpression({
+          expression: `SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = '${props.rabbitmq.broker.brokerName}'`,
+          period: fiveMinutes,
+          label: 'Broker memory used, worst node (bytes)',
+        });
+        alarm(
+          'BrokerNodeMemory',
+          `a broker node's memory above ${m.brokerMemoryPercent} % of its high watermark (${(watermark / 1024 ** 3).toFixed(1)} GiB)`,
+          { metric: worstNode, threshold: Math.round((watermark * m.brokerMemoryPercent) / 100), evaluationPeriods: 2 },
+        );
+      }
       alarm('QueueDepth', `more than ${m.queueDepth} messages queued`, {
         metric: depth,
         threshold: m.queueDepth,
@@ -397,4 +423,36 @@ export function cacheNodes(redis: RedisCache, config: NonNullable<ResolvedConfig
   return Array.from({ length: config.shards }, (_, shard) =>
     Array.from({ length: perShard }, (__, node) => `${group}-${pad(shard + 1, 4)}-${pad(node + 1, 3)}`),
   ).flat();
+}
+
+/**
+ * The memory high watermark of one RabbitMQ node, in bytes, by broker instance type (Amazon MQ
+ * developer guide, "Amazon MQ for RabbitMQ instance types", "Memory and disk alarms"): absolute
+ * values for `mq.m7g`, 40 % of the instance's memory (8, 16, 32, 64 GiB) for `mq.m5`. `mq.t3.micro`
+ * runs single-instance brokers only and needs no per-node alarm.
+ *
+ * @throws Error naming the instance type when it is not in the table
+ */
+export function memoryHighWatermarkBytes(instanceType: string): number {
+  const gib: Record<string, number> = {
+    'mq.m7g.medium': 1.8,
+    'mq.m7g.large': 4.3,
+    'mq.m7g.xlarge': 9.3,
+    'mq.m7g.2xlarge': 19.3,
+    'mq.m7g.4xlarge': 39.4,
+    'mq.m7g.8xlarge': 79.7,
+    'mq.m7g.12xlarge': 119.8,
+    'mq.m7g.16xlarge': 160.1,
+    'mq.m5.large': 0.4 * 8,
+    'mq.m5.xlarge': 0.4 * 16,
+    'mq.m5.2xlarge': 0.4 * 32,
+    'mq.m5.4xlarge': 0.4 * 64,
+  };
+  const value = gib[instanceType];
+  if (value === undefined) {
+    throw new Error(
+      `no RabbitMQ memory high watermark known for ${instanceType}; add it to memoryHighWatermarkBytes in lib/constructs/monitoring.ts`,
+    );
+  }
+  return value * 1024 ** 3;
 }

@@ -49,7 +49,10 @@ export class MysqlDatabase extends RdsDatabase {
         removalPolicy: RemovalPolicy.DESTROY,
         // Deletion protection would make CloudFormation fail to delete the replica when
         // readReplicas is lowered (DeleteDBInstance refuses a protected instance); the data is on
-        // the protected primary.
+        // the protected primary. Lowering readReplicas still takes two deploys: the App stack
+        // imports each replica's endpoint (strong reference), and CloudFormation will not delete
+        // an export in use, so a one-step change fails the Data update. `npm run diff` reports
+        // it (findExportsInUse in scripts/guard.ts); docs/operations-over-time.md has the steps.
         deletionProtection: false,
       });
       acknowledge(

@@ -1,4 +1,4 @@
-import { CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -162,7 +162,11 @@ export class DataStack extends StageStack {
         retention: Duration.days(config.backup.retentionDays),
         encryptionKey: this.key,
         copyTo: config.backup.crossRegionCopy && { ...config.backup.crossRegionCopy, keyAlias: drKeyAlias(config) },
-        removalPolicy: keep,
+        // Kept in every tier, dev too: DeleteBackupVault refuses a vault that holds recovery points
+        // ("A vault can be deleted only if it is empty", AWS Backup API reference), so a DESTROY
+        // vault would fail `cdk destroy` after the first nightly backup. The left-over vault and
+        // its points expire with the plan's retention (docs/edge-and-network.md, teardown).
+        removalPolicy: RemovalPolicy.RETAIN,
       });
     }
 

@@ -1,4 +1,4 @@
-import { Arn, Aspects, Duration, Stage, type StageProps } from 'aws-cdk-lib';
+import { Arn, Aspects, CrossStackReferences, Duration, ReferenceStrength, Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
 import { EncryptLogGroups } from '../log-encryption';
@@ -79,6 +79,14 @@ export class SystemStage extends Stage {
       data: this.data,
       description: describe(config, 'edge: CloudFront, web ACL, certificate, DNS'),
     });
+    if (config.region !== EDGE_REGION) {
+      // The origin-access stack (stage region) reads the distribution of the us-east-1 edge. Read
+      // weakly, from the producer's side: the stack's own reads of the data stack stay strong.
+      // aws-cdk-lib's strong cross-region reference (an SSM export writer in the edge, a reader
+      // here) would not carry a new distribution id (test/lib/cross-stack-references.test.ts runs
+      // the writer); the fingerprint below makes a replaced distribution redeploy this stack.
+      CrossStackReferences.of(this.edge.cdn.distribution).produce(ReferenceStrength.WEAK);
+    }
     this.originAccess = new OriginAccessStack(this, 'OriginAccess', {
       config,
       assetsBucket: this.data.buckets.assets,
@@ -97,6 +105,7 @@ export class SystemStage extends Stage {
     // Prod logs may carry personal data (requests, queries): encrypted with keys of the stage's own.
     if (config.stage === 'prod') Aspects.of(this).add(new EncryptLogGroups());
     addProducerFingerprint(this.edge, [this.app.loadBalancer.alb, this.data.buckets.assets, this.data.buckets.logs]);
+    if (config.region !== EDGE_REGION) addProducerFingerprint(this.originAccess, [this.edge.cdn.distribution]);
   }
 }
 

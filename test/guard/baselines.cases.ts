@@ -27,7 +27,14 @@ export function baselineCases(f: StageFixture): void {
       // replaced producer would leave the consumer pointing at the old resource.
       const weak = f.ids.flatMap((id) => {
         const stage = f.stage(id);
-        return [stage.network, stage.data, stage.app, stage.edge].flatMap((stack) =>
+        return [
+          stage.network,
+          stage.data,
+          stage.app,
+          stage.edge,
+          stage.originAccess,
+          ...(stage.dr ? [stage.dr] : []),
+        ].flatMap((stack) =>
           sameRegionWeakReferences(current.get(`${id}/${stack.node.id}`) ?? {}, stack.region).map(
             (ref) => `${id}/${stack.node.id} reads ${ref}`,
           ),

@@ -9,10 +9,13 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import {
   applyAllowlist,
   compareWithBaselines,
   findDestructiveChanges,
+  findExportsInUse,
   formatChange,
   normalizeTemplate,
   readAllowlist,
@@ -512,5 +515,52 @@ describe('updates ECS refuses on a CODE_DEPLOY service', () => {
       NetworkConfiguration: { AwsvpcConfiguration: { SecurityGroups: ['sg-2'], Subnets: ['subnet-1'] } },
     };
     expect(findDestructiveChanges('Csl-Prod/App', service('ECS'), service('ECS', network))).toEqual([]);
+  });
+});
+
+describe('exports another stack of the stage imports', () => {
+  /**
+   * The templates of a stage like ours: Data holds `buckets` buckets (think read replicas), App
+   * reads the name of each of the first `imported` through a strong reference (Fn::ImportValue),
+   * as `cdk.json`'s `defaultCrossStackReferences: strong` makes every same-region reference.
+   */
+  function stagePair(replicas: number, imported = replicas): Map<string, object> {
+    const app = new App({
+      builtinCloudFormationValidation: false,
+      context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' },
+    });
+    const stage = new Stage(app, 'Csl-Prod', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const data = new Stack(stage, 'Data');
+    const consumer = new Stack(stage, 'App');
+    for (let i = 1; i <= replicas; i++) {
+      // A stateless stand-in (the guard treats a removed replica as losing nothing, too).
+      const replica = new sns.Topic(data, `Replica${i}`);
+      if (i <= imported) new ssm.StringParameter(consumer, `ReadHost${i}`, { stringValue: replica.topicName });
+    }
+    return new Map([data, consumer].map((s) => [`Csl-Prod/${s.node.id}`, Template.fromStack(s).toJSON()]));
+  }
+
+  test('flags an export the deployed consumer still imports when the producer drops it, with the two-step fix', () => {
+    // Lowering mysql.readReplicas from 2 to 1 removes replica 2 and the App's read of it in one
+    // synth; CloudFormation deploys Data first and refuses to delete the export App still imports.
+    const found = findExportsInUse(stagePair(2), stagePair(1));
+    expect(found).toEqual([
+      expect.objectContaining({ stack: 'Csl-Prod/Data', impact: 'export-in-use', type: 'AWS::CloudFormation::Export' }),
+    ]);
+    expect(formatChange(found[0])).toMatch(
+      /Csl-Prod\/Data ExportsOutputFnGetAttReplica2.* would be REFUSED BY CLOUDFORMATION: export Csl-Prod-Data:ExportsOutputFnGetAttReplica2.* is removed but Csl-Prod\/App imports it.*exportValue.*--exclusively/,
+    );
+  });
+
+  test('the same check runs in compareWithBaselines', () => {
+    expect(compareWithBaselines(stagePair(2), stagePair(1)).changes).toEqual([
+      expect.objectContaining({ impact: 'export-in-use' }),
+    ]);
+  });
+
+  test('lets through a new export, and a removal once the consumer no longer imports it', () => {
+    expect(findExportsInUse(stagePair(1), stagePair(2))).toEqual([]);
+    // Step 2 of the procedure: App was deployed without the import, Data keeps the export.
+    expect(findExportsInUse(stagePair(2, 1), stagePair(1))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { CfnResource } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfigs } from '../../config';
 import { buildApp } from '../../lib/app';
@@ -47,6 +47,67 @@ describe('cross-stack references', () => {
     for (const output of outputs) {
       expect([output, covered.some((id) => output.includes(id))]).toEqual([output, true]);
     }
+  });
+
+  /** Every stack of the stage: network, data, app, edge, originAccess and dr. */
+  const stacks = stage.node.children.filter((c): c is Stack => Stack.isStack(c));
+  /** The producers each consumer's fingerprint covers (system-stage.ts), by logical id. */
+  const covered: Record<string, string[]> = {
+    Edge: [
+      stage.app.getLogicalId(stage.app.loadBalancer.alb.node.defaultChild as CfnResource),
+      stage.data.getLogicalId(stage.data.buckets.assets.node.defaultChild as CfnResource),
+      stage.data.getLogicalId(stage.data.buckets.logs.node.defaultChild as CfnResource),
+    ],
+    OriginAccess: [stage.edge.getLogicalId(stage.edge.cdn.distribution.node.defaultChild as CfnResource)],
+  };
+
+  test('the stage has the stacks this file loops over', () => {
+    expect(stacks.map((s) => s.node.id).sort()).toEqual(['App', 'Data', 'Dr', 'Edge', 'Network', 'OriginAccess']);
+  });
+
+  test.each(['Network', 'Data', 'App', 'Edge', 'OriginAccess', 'Dr'])(
+    "%s uses none of aws-cdk-lib's strong cross-region references (SSM export writer/reader)",
+    (id) => {
+      // Shown stale below: the writer never rewrites a value, and a reader blocks updates.
+      const stack = stacks.find((s) => s.node.id === id)!;
+      expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toMatch(/Custom::CrossRegionExport/);
+    },
+  );
+
+  test.each(['Network', 'Data', 'App', 'Edge', 'OriginAccess', 'Dr'])(
+    '%s reads other regions only weakly, each value covered by its producer fingerprint',
+    (id) => {
+      const stack = stacks.find((s) => s.node.id === id)!;
+      const template = Template.fromStack(stack).toJSON();
+      const outputs = [
+        ...JSON.stringify(template).matchAll(/"Fn::GetStackOutput":\{[^}]*"Region":"([^"]+)","OutputName":"([^"]+)"/g),
+      ]
+        .filter((m) => m[1] !== stack.region)
+        .map((m) => m[2]);
+      for (const output of outputs) {
+        expect([output, (covered[id] ?? []).some((logicalId) => output.includes(logicalId))]).toEqual([output, true]);
+      }
+      if (outputs.length > 0) expect(template.Outputs?.ProducerFingerprint?.Value).toMatch(/^[0-9a-f]{16}$/);
+    },
+  );
+
+  test('originAccess reads the distribution of the us-east-1 edge weakly', () => {
+    expect(JSON.stringify(Template.fromStack(stage.originAccess).toJSON())).toContain(
+      `"StackName":"${stage.edge.stackName}","Region":"us-east-1"`,
+    );
+  });
+
+  test('a replaced distribution reaches the originAccess deploy', () => {
+    const fingerprint = (s: ReturnType<typeof cslProd>) =>
+      Template.fromStack(s.originAccess).toJSON().Outputs?.ProducerFingerprint?.Value as string | undefined;
+    const edited = cslProd((s) =>
+      (s.edge.cdn.distribution.node.defaultChild as CfnResource).addOverride(
+        'Properties.DistributionConfig.Comment',
+        'v2',
+      ),
+    );
+    expect(fingerprint(stage)).toBeDefined();
+    expect(fingerprint(edited)).not.toBe(fingerprint(stage));
   });
 
   test('the edge template is the same when no producer changes', () => {

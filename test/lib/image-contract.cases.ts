@@ -232,5 +232,28 @@ export function imageContractCases(f: StageFixture): void {
         expect({ claim, listen: /listen (\d+);/.exec(nginx)?.[1] }).toEqual({ claim, listen: String(port) });
       }
     });
+
+    test('a Laravel test stage has an APP_KEY of its own, and the app stage none', () => {
+      // Without APP_KEY, Laravel's encrypter throws MissingAppKeyException ("No application
+      // encryption key has been specified", laravel/framework EncryptionServiceProvider) as soon
+      // as a test sends a request through the web middleware (EncryptCookies), which the default
+      // ExampleTest does; a build has no .env. The key must decode to 32 bytes for AES-256-CBC.
+      const test = stage('test');
+      const runsArtisan = test && lineage(stages, test).some((i) => i.keyword === 'RUN' && /artisan test/.test(i.args));
+      if (!runsArtisan) return;
+      const keyOf = (s: DockerStage) =>
+        lineage(stages, s)
+          .filter((i) => i.keyword === 'ENV')
+          .map((i) => /(?:^|\s)APP_KEY=(\S+)/.exec(i.args)?.[1])
+          .filter((k) => k !== undefined)
+          .pop();
+      const key = keyOf(test) ?? '';
+      expect({ dir, key: /^base64:/.test(key) && Buffer.from(key.slice(7), 'base64').length }).toEqual({
+        dir,
+        key: 32,
+      });
+      // Only for the tests: the running app reads the key from Secrets Manager.
+      expect({ dir, app: keyOf(stage('app')!) }).toEqual({ dir, app: undefined });
+    });
   });
 }

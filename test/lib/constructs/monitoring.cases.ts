@@ -93,6 +93,23 @@ export function monitoringCases(f: StageFixture): void {
     expect(alarms('Shipment-Prod').filter(([lid]) => /Broker|QueueDepth/.test(lid))).toEqual([]);
   });
 
+  test('a cluster broker pages when any one node nears its memory high watermark', () => {
+    // Amazon MQ developer guide, "Available CloudWatch metrics for Amazon MQ for RabbitMQ
+    // brokers": the Broker-only RabbitMQMemUsed/RabbitMQMemLimit of a cluster are the aggregate
+    // of its three nodes, so one node at its watermark (which blocks publishers on the whole
+    // cluster) hides behind two idle ones; per-node metrics carry the dimensions Broker and Node.
+    const node = alarm('Csl-Prod', 'MonitoringBrokerNodeMemory');
+    const query = node.Metrics.find((m: { Expression?: string }) => m.Expression)?.Expression as string;
+    expect(query).toBe(
+      'SELECT MAX(RabbitMQMemUsed) FROM SCHEMA("AWS/AmazonMQ", Broker, Node) WHERE Broker = \'CslProdData-Rabbitmq-E65B6A16\'',
+    );
+    // mq.m5.large: 8 GiB, high watermark 40 % of it ("Memory and disk alarms"); prod pages at 60 %.
+    expect(node.Threshold).toBeCloseTo(0.6 * 0.4 * 8 * 1024 ** 3, 0);
+    // A single-instance broker's Broker-level metrics are its one node: the ratio alarm covers it.
+    expect(alarms('Csl-Staging').filter(([lid]) => /BrokerNodeMemory/.test(lid))).toEqual([]);
+    expect(JSON.stringify(alarm('Csl-Staging', 'MonitoringBrokerMemory').Metrics)).toContain('RabbitMQMemUsed');
+  });
+
   test('a failed scheduled command pages, from the scheduler’s own logs', () => {
     const t = f.template('Shipment-Staging', 'app');
     t.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -170,6 +187,23 @@ export function monitoringCases(f: StageFixture): void {
         }),
         DeletionPolicy: 'Retain',
       });
+    });
+
+    test('every stage keeps its vault, dev included: a vault holding recovery points cannot be deleted', () => {
+      // AWS Backup API reference, DeleteBackupVault: "A vault can be deleted only if it is
+      // empty." A dev vault with DeletionPolicy Delete holds recovery points after its first
+      // nightly backup, so `cdk destroy` of the stage would fail on it (DELETE_FAILED).
+      for (const id of f.ids) {
+        const vaults = f.template(id, 'data').findResources('AWS::Backup::BackupVault');
+        for (const [logicalId, vault] of Object.entries(vaults)) {
+          expect([id, logicalId, vault.DeletionPolicy, vault.UpdateReplacePolicy]).toEqual([
+            id,
+            logicalId,
+            'Retain',
+            'Retain',
+          ]);
+        }
+      }
     });
   });
 }
