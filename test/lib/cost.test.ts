@@ -42,6 +42,7 @@ describe('cost estimate', () => {
     //   WAF:     5 + 7 rules (5 managed, rate, body size) × 1 + 1 M × 0.60 = 12.60
     //   Logs:    23 alarms × 0.10 + 1 dashboard × 3 + 5 GB × (0.50+0.03) =  7.95
     //            (22 for services, stores and deploys + the credential-refresh dead letters)
+    //   Hybrid:  1 site-to-site VPN to Dolibarr × 0.05 × 730 + 1 private zone × 0.50 = 37.00
     //   Secrets: 4 (master, app user, AUTH token, APP_KEY) × 0.40
     //            + 4 KMS keys (data, alerts, topic, ECS Exec) × 1          =  5.60
     expect(byItem).toEqual({
@@ -52,9 +53,10 @@ describe('cost estimate', () => {
       'load balancer': expect.closeTo(22.27, 1),
       'CDN + WAF': 12.6,
       'logs and metrics': 7.95,
+      'hybrid network': 37,
       'secrets and keys': 5.6,
     });
-    expect(estimate.total).toBeCloseTo(145.52, 1);
+    expect(estimate.total).toBeCloseTo(182.52, 1);
   });
 
   test('MySQL 8.0 past its standard support adds Extended Support per vCPU, standby included', () => {
