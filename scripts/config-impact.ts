@@ -12,10 +12,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfigs, type ResolvedConfig } from '../config';
-import { SystemStage, stageId } from '../lib/stages/system-stage';
+import { DataStack } from '../lib/stacks/data-stack';
+import { NetworkStack } from '../lib/stacks/network-stack';
+import { addStageAspects, stageId } from '../lib/stages/system-stage';
 import { findDestructiveChanges, type DestructiveImpact } from './guard';
 
 /** One config edit to try: the dotted key and the value it changes to. */
@@ -77,8 +79,18 @@ export function dataTemplate(config: ResolvedConfig, context: Record<string, unk
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'config-impact-')),
     context: { ...context, 'aws:cdk:bundling-stacks': [] },
   });
-  const stage = new SystemStage(app, stageId(config), { config });
-  const template = Template.fromStack(stage.data).toJSON();
+  // Network and Data alone: the stateful resources are all in Data, and synthesizing the App
+  // and Edge stacks too (half a megabyte of template per probe) would only cost time. Exports
+  // the other stacks import are outputs, never resources the guard weighs.
+  const stage = new Stage(app, stageId(config), { env: { account: config.account, region: config.region } });
+  addStageAspects(stage, config);
+  const network = new NetworkStack(stage, 'Network', { config });
+  const data = new DataStack(stage, 'Data', {
+    config,
+    vpc: network.network.vpc,
+    serviceSecurityGroups: network.serviceSecurityGroups,
+  });
+  const template = Template.fromStack(data).toJSON();
   fs.rmSync(app.outdir, { recursive: true, force: true });
   return template;
 }

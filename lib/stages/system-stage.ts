@@ -102,11 +102,19 @@ export class SystemStage extends Stage {
       description: describe(config, "origin access: the assets bucket's policy, for this stage's distribution only"),
     });
     this.originAccess.addStackDependency(this.edge);
-    // Prod logs may carry personal data (requests, queries): encrypted with keys of the stage's own.
-    if (config.stage === 'prod') Aspects.of(this).add(new EncryptLogGroups());
+    addStageAspects(this, config);
     addProducerFingerprint(this.edge, [this.app.loadBalancer.alb, this.data.buckets.assets, this.data.buckets.logs]);
     if (config.region !== EDGE_REGION) addProducerFingerprint(this.originAccess, [this.edge.cdn.distribution]);
   }
+}
+
+/**
+ * The aspects every stage applies to all its stacks: prod logs may carry personal data
+ * (requests, queries), so they are encrypted with keys of the stage's own. Shared with
+ * `scripts/config-impact.ts`, which synthesizes a stage's stacks without this Stage class.
+ */
+export function addStageAspects(scope: Construct, config: ResolvedConfig): void {
+  if (config.stage === 'prod') Aspects.of(scope).add(new EncryptLogGroups());
 }
 
 /** `csl` + `prod` → `Csl-Prod`: the stage id users type in `cdk deploy 'Csl-Prod/*'`. */

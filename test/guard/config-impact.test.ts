@@ -1,5 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { loadConfigs } from '../../config';
-import { cdkContext, configKeyImpacts, type ConfigKeyImpact } from '../../scripts/config-impact';
+import { stageId } from '../../lib/stages/system-stage';
+import { normalizeTemplate, STATEFUL_TYPES } from '../../scripts/guard';
+import { cdkContext, configKeyImpacts, dataTemplate, type ConfigKeyImpact } from '../../scripts/config-impact';
 import { testApp } from '../helpers';
 
 /**
@@ -59,4 +63,17 @@ describe('config keys that replace a stateful resource', () => {
       expect([key, impacts.shipment[key].impact]).toEqual([key, 'safe']);
     }
   });
+});
+
+test('the probes synthesize the same stateful resources as the whole stage does (its baseline)', () => {
+  // The probes build Network and Data alone, for speed; what they weigh must be what deploys.
+  const stateful = (t: { Resources?: Record<string, { Type: string }> }) =>
+    Object.fromEntries(Object.entries(t.Resources ?? {}).filter(([, r]) => STATEFUL_TYPES.has(r.Type)));
+  for (const config of loadConfigs({ stages: ['prod'] })) {
+    const file = path.join(__dirname, '..', 'baselines', stageId(config), 'Data.template.json');
+    const baseline = JSON.parse(fs.readFileSync(file, 'utf8')) as object;
+    expect(stateful(normalizeTemplate(dataTemplate(config, cdkContext())) as never)).toEqual(
+      stateful(baseline as never),
+    );
+  }
 });
