@@ -291,6 +291,26 @@ export function edgeNetworkCases(f: StageFixture): void {
       },
     );
 
+    test.each(['Csl-Prod', 'Shipment-Prod'])(
+      '%s: log groups RDS creates itself (engine logs) get the log key once their retention is set',
+      (id) => {
+        const t = f.template(id, 'data');
+        const retentions = resources(t, 'Custom::LogRetention');
+        const associations = resources(t, 'Custom::AWS').filter(([, r]) =>
+          JSON.stringify(r.Properties.Create).includes('associateKmsKey'),
+        );
+        expect(retentions.length).toBeGreaterThan(0);
+        for (const [lid, retention] of retentions) {
+          const match = associations.find(([, a]) => (a.DependsOn ?? []).includes(lid));
+          expect({ lid, associated: match !== undefined }).toEqual({ lid, associated: true });
+          // The same log group: /aws/rds/instance/<the instance's Ref>/<log>.
+          const [, [, ref, suffix]] = retention.Properties.LogGroupName['Fn::Join'];
+          expect(JSON.stringify(match![1].Properties.Create)).toContain(`${JSON.stringify(ref)},"${suffix}`);
+        }
+        expect(resources(f.template(id.replace('Prod', 'Dev'), 'data'), 'Custom::AWS')).toEqual([]);
+      },
+    );
+
     test('dev log groups keep the AWS-owned key (ECS Exec session logs excepted: they have their own key)', () => {
       const groups = resources(f.template('Csl-Dev', 'app'), 'AWS::Logs::LogGroup');
       const keyed = groups.filter(([id, g]) => g.Properties.KmsKeyId !== undefined && !id.startsWith('ExecSessions'));
