@@ -62,6 +62,15 @@ export class EncryptLogGroups implements IAspect {
       onUpdate: call,
       policy: cr.AwsCustomResourcePolicy.fromStatements([
         new iam.PolicyStatement({ actions: ['logs:AssociateKmsKey'], resources: [logGroupArn] }),
+        // CloudWatch Logs calls KMS on the caller's behalf when it associates a key (CloudWatch
+        // Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS": it "uses
+        // kms:ViaService to make calls to AWS KMS on the customer's behalf"), so the caller needs
+        // the key too, through CloudWatch Logs only.
+        new iam.PolicyStatement({
+          actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `logs.${stack.region}.amazonaws.com` } },
+        }),
       ]),
       installLatestAwsSdk: false,
     });
@@ -72,6 +81,13 @@ export class EncryptLogGroups implements IAspect {
       `AwsSolutions-IAM5[Resource::${nagResource(stack, logGroupArn)}]`,
       'logs:AssociateKmsKey on the one log group this retention resource manages (its ARN ends in :* as log-group ARNs do).',
     );
+    for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
+      acknowledge(
+        association,
+        `AwsSolutions-IAM5[Action::${action}]`,
+        'The key actions CloudWatch Logs needs on the caller’s behalf, on the one log key, and only through CloudWatch Logs (kms:ViaService).',
+      );
+    }
     const provider = stack.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
     if (provider) {
       acknowledge(

@@ -161,8 +161,15 @@ function assumeLookupRole(stack: CloudFormationStackArtifact): Record<string, st
     ['sts', 'assume-role', '--role-arn', arn, '--role-session-name', 'npm-run-diff', '--output', 'json'],
     { encoding: 'utf8' },
   );
-  // Already in the stage account with enough rights, or not allowed to assume it: try as we are.
-  if (result.status !== 0) return {};
+  if (result.status !== 0) {
+    // The pipeline (--deployed) must read the stage's own account: as the tooling account, every
+    // stack would look absent ("does not exist") and the comparison would pass without comparing.
+    if (args.includes('--deployed')) {
+      throw new Error(`could not assume ${arn}: ${result.stderr.trim().split('\n').pop()}`);
+    }
+    // By hand: perhaps already in the stage account with enough rights; try as we are.
+    return {};
+  }
   const c = (JSON.parse(result.stdout) as { Credentials: Record<string, string> }).Credentials;
   return {
     AWS_ACCESS_KEY_ID: c.AccessKeyId,

@@ -45,16 +45,26 @@ nginx="$registry/$repository-nginx:$tag"
 ecr_login "$registry" "$region"
 
 pushed=false
-if [ -n "$(image_digest "$region" "$repository" "$tag")" ] &&
-  { [ "$sidecar" != true ] || [ -n "$(image_digest "$region" "$repository-nginx" "$tag")" ]; }; then
+have_app=$(image_digest "$region" "$repository" "$tag")
+have_nginx=""
+[ "$sidecar" != true ] || have_nginx=$(image_digest "$region" "$repository-nginx" "$tag")
+if [ -n "$have_app" ] && { [ "$sidecar" != true ] || [ -n "$have_nginx" ]; }; then
   echo "$app is already in the registry: checking it, building nothing"
   pushed=true
   docker pull "$app"
   [ "$sidecar" != true ] || docker pull "$nginx"
 else
-  docker build --target test -t "local/$repository-test:$tag" .
-  docker build --target app -t "$app" .
-  [ "$sidecar" != true ] || docker build --target nginx -t "$nginx" .
+  # A tag is immutable: an image already pushed (a run that failed half-way) is pulled and
+  # checked with the rest, never rebuilt beside it, so the pair checked is the pair deployed.
+  if [ -n "$have_app" ]; then
+    docker pull "$app"
+  else
+    docker build --target test -t "local/$repository-test:$tag" .
+    docker build --target app -t "$app" .
+  fi
+  if [ "$sidecar" = true ]; then
+    if [ -n "$have_nginx" ]; then docker pull "$nginx"; else docker build --target nginx -t "$nginx" .; fi
+  fi
 fi
 
 check=(--image "$app" --port "$port" --health-path "$health")

@@ -28,10 +28,17 @@ if [ $# -gt 0 ] && [ -n "$(static_prefixes "$paths")" ]; then
   [ -n "$role" ] || die "the $stage/Data stack has no AssetPublisherRoleArn output (is toolingAccount set?)"
   # Publish as the stage account's publisher role; the credentials stay in this subshell.
   (
-    read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN < <(
-      aws sts assume-role --role-arn "$role" --role-session-name "publish-assets-$stage" \
-        --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text
-    )
+    # A role the Data deploy just created may take seconds to be assumable (IAM is eventually
+    # consistent): try for about a minute before failing the step.
+    creds=""
+    for attempt in 1 2 3 4 5 6; do
+      creds=$(aws sts assume-role --role-arn "$role" --role-session-name "publish-assets-$stage" \
+        --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text) && break
+      creds=""
+      if [ "$attempt" -lt 6 ]; then sleep "${ASSUME_RETRY_SECONDS:-10}"; fi
+    done
+    [ -n "$creds" ] || die "could not assume $role"
+    read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN <<<"$creds"
     [ -n "${AWS_SESSION_TOKEN:-}" ] || die "could not assume $role"
     export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
     for dir in "$@"; do

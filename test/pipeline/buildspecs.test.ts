@@ -126,7 +126,14 @@ if [ "$1" = deploy ]; then
 fi`;
 
   test('uploads each image’s static files under the paths CloudFront serves, before the services deploy, deleting nothing', () => {
-    const fakes = makeFakes({ aws: FAKE_AWS, cdk: fakeCdk });
+    // The publisher role is refused twice (IAM propagation), then assumed.
+    const flakyAssume = `
+if [ "$1 $2" = "sts assume-role" ]; then
+  n=$(cat "$FAKE_STATE/assumes" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_STATE/assumes"
+  if [ "$n" -lt 2 ]; then echo "An error occurred (AccessDenied) when calling the AssumeRole operation" >&2; exit 254; fi
+fi
+${FAKE_AWS}`;
+    const fakes = makeFakes({ aws: flakyAssume, cdk: fakeCdk });
     const action = actionOf(csl, 'Dev', 'Deploy');
     const inputs: Record<string, string> = {};
     for (const input of action.InputArtifacts ?? []) {
@@ -139,8 +146,9 @@ fi`;
       });
     }
     expect(Object.keys(inputs).length).toBeGreaterThan(0);
-    const run = runAction(fakes, csl, action, { inputs });
+    const run = runAction(fakes, csl, action, { inputs, env: { ASSUME_RETRY_SECONDS: '0' } });
     expect(run.status).toBe(0);
+    expect(fakes.calls('aws').filter((c) => c[1] === 'sts')).toHaveLength(3);
     const calls = fakes.calls().filter((c) => c[0] === 'aws' || c[0] === 'cdk');
     const copies = calls.filter((c) => c[0] === 'aws' && c[1] === 's3');
     expect(copies.length).toBeGreaterThan(0);
@@ -242,6 +250,22 @@ esac`;
     const docker = fakes.calls('docker');
     expect(docker.filter((c) => c[1] === 'build' || c[1] === 'push')).toEqual([]);
     expect(docker.filter((c) => c[1] === 'pull').length).toBeGreaterThan(0);
+  });
+
+  test('a re-run after a half-finished push pulls the pushed app, builds and pushes only the sidecar', () => {
+    const { fakes, app } = setUp('www-data');
+    filesIn(path.join(fakes.state, 'ecr'), { 'csl/api/c0ffee1': 'sha256:a\n' });
+    const run = runAction(fakes, csl, actionOf(csl, 'Build', 'Image-api'), { primary: app });
+    expect(run.stderr).not.toMatch(/ImageTagAlreadyExists/);
+    expect(run.status).toBe(0);
+    const docker = fakes.calls('docker');
+    expect(docker.filter((c) => c[1] === 'build').map((c) => c[c.indexOf('--target') + 1])).toEqual(['nginx']);
+    expect(docker.filter((c) => c[1] === 'pull').map((c) => c[2])).toEqual([
+      expect.stringMatching(/csl\/api:c0ffee1$/),
+    ]);
+    expect(docker.filter((c) => c[1] === 'push').map((c) => c[2])).toEqual([
+      expect.stringMatching(/csl\/api-nginx:c0ffee1$/),
+    ]);
   });
 });
 
