@@ -16,10 +16,8 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'
  * errors), asset bundling skipped, and validation failures thrown from `synth()` with the
  * report in the message.
  */
-export function testApp(extraContext: Record<string, unknown> = {}): App {
-  // The built-in CloudFormation validation through a cache of findings per template, as in
-  // bin/app.ts: the same findings, without starting the validator for templates seen before.
-  return appWithCachedValidation({
+export function testApp(extraContext: Record<string, unknown> = {}, options: { validation?: boolean } = {}): App {
+  const props = {
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-')),
     context: {
       ...cdkJson.context,
@@ -27,7 +25,14 @@ export function testApp(extraContext: Record<string, unknown> = {}): App {
       'aws:cdk:bundling-stacks': [],
       ...extraContext,
     },
-  });
+  };
+  // `validation: false` is for tests that read templates of edited variants (a producer or a
+  // config changed on purpose); every real stage is validated by test/lib/app.test.ts and the
+  // shared fixture. Starting the validator costs seconds of CPU per test file.
+  if (options.validation === false) return new App({ ...props, builtinCloudFormationValidation: false });
+  // The built-in CloudFormation validation through a cache of findings per template, as in
+  // bin/app.ts: the same findings, without starting the validator for templates seen before.
+  return appWithCachedValidation(props);
 }
 
 /**
@@ -37,9 +42,9 @@ export function testApp(extraContext: Record<string, unknown> = {}): App {
  */
 export function buildTestApp(
   filter: ConfigFilter = {},
-  options: { compliance?: boolean } = {},
+  options: { compliance?: boolean; validation?: boolean } = {},
 ): { app: App; stages: SystemStage[] } {
-  const app = testApp();
+  const app = testApp({}, { validation: options.validation });
   const stages = buildApp(app, loadConfigs(filter), options);
   return { app, stages };
 }

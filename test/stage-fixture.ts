@@ -33,7 +33,9 @@ export interface StageFixture {
 
 /** Builds the app now and synthesizes it in `beforeAll`; call at the top of a test file. */
 export function stageFixture(): StageFixture {
-  const { app, stages } = buildTestApp({}, { compliance: false });
+  // Templates only: cdk-nag and the built-in validation run over every stage in test/lib/app.test.ts;
+  // running the validator here too would only repeat it (cold, in CI) in a second worker.
+  const { app, stages } = buildTestApp({}, { compliance: false, validation: false });
   const byId = new Map(stages.map((s) => [s.stageName, s]));
   const templates = new Map<string, Template>();
   let assembly: cxapi.CloudAssembly | undefined;

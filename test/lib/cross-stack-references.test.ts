@@ -7,7 +7,9 @@ import { testApp } from '../helpers';
 
 /** One stage, built fresh; `edit` may change a producer before synthesis. */
 function cslProd(edit: (stage: ReturnType<typeof buildApp>[number]) => void = () => undefined) {
-  const [stage] = buildApp(testApp(), loadConfigs({ systems: ['csl'], stages: ['prod'] }), { compliance: false });
+  const [stage] = buildApp(testApp({}, { validation: false }), loadConfigs({ systems: ['csl'], stages: ['prod'] }), {
+    compliance: false,
+  });
   edit(stage);
   return stage;
 }

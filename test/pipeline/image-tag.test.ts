@@ -8,7 +8,10 @@ import { NO_IMAGE_TAG } from '../../lib/stacks/app-stack';
 import { buildTestApp } from '../helpers';
 
 const appTemplate = (imageTag?: string) => {
-  const { stages } = buildTestApp({ systems: ['shipment'], stages: ['dev'], imageTag }, { compliance: false });
+  const { stages } = buildTestApp(
+    { systems: ['shipment'], stages: ['dev'], imageTag },
+    { compliance: false, validation: false },
+  );
   return Template.fromStack(stages[0].app);
 };
 

@@ -10,7 +10,9 @@ import { ImageRepositories } from '../../../lib/constructs/image-repositories';
  * a prod task replacement or rollback pulls.
  */
 test('images promoted to prod are kept by a rule that outranks the count over all images', () => {
-  const stack = new Stack(new App(), 'Registry', { env: { account: '777777777777', region: 'eu-west-1' } });
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Registry', {
+    env: { account: '777777777777', region: 'eu-west-1' },
+  });
   new ImageRepositories(stack, 'Images', { images: ['api'], namePrefix: 'csl' });
   const [repository] = Object.values(Template.fromStack(stack).findResources('AWS::ECR::Repository'));
   const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText).rules as {
