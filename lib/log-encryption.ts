@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
-import { acknowledge, nagResource } from './nag';
+import { acknowledge, acknowledgeAwsCustomResourceProvider, nagResource } from './nag';
 
 /**
  * Encrypts every log group of a stack with a customer-managed key of that stack (`LogKey`), for
@@ -88,19 +88,7 @@ export class EncryptLogGroups implements IAspect {
         'The key actions CloudWatch Logs needs on the caller’s behalf, on the one log key, and only through CloudWatch Logs (kms:ViaService).',
       );
     }
-    const provider = stack.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
-    if (provider) {
-      acknowledge(
-        provider,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'The AWS-maintained basic execution policy of the aws-cdk-lib AwsCustomResource function: its own logs only.',
-      );
-      acknowledge(
-        provider,
-        'AwsSolutions-L1',
-        'The aws-cdk-lib AwsCustomResource function; aws-cdk-lib picks its runtime.',
-      );
-    }
+    acknowledgeAwsCustomResourceProvider(stack);
   }
 
   private keyOf(stack: Stack): kms.Key {

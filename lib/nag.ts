@@ -1,6 +1,7 @@
 import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -113,4 +114,23 @@ export function acknowledgeWildcardGrants(scope: IConstruct, reason: string): vo
     }
   }
   for (const finding of findings) acknowledge(scope, `AwsSolutions-IAM5[${finding}]`, reason);
+}
+
+/**
+ * Explains the findings on the function behind aws-cdk-lib's `AwsCustomResource` (one per stack):
+ * the AWS-managed basic execution policy and a runtime aws-cdk-lib chooses.
+ */
+export function acknowledgeAwsCustomResourceProvider(stack: Stack): void {
+  const provider = stack.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+  if (!provider) return;
+  acknowledge(
+    provider,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'The AWS-maintained basic execution policy of the aws-cdk-lib AwsCustomResource function: its own logs only.',
+  );
+  acknowledge(
+    provider,
+    'AwsSolutions-L1',
+    'The aws-cdk-lib AwsCustomResource function; aws-cdk-lib picks its runtime.',
+  );
 }

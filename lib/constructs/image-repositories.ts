@@ -92,7 +92,8 @@ export class ImageRepositories extends Construct {
           new iam.PolicyStatement({
             sid: 'StageAccountsPull',
             principals: pullers.map((account) => new iam.AccountPrincipal(account)),
-            actions: ECR_PULL_ACTIONS,
+            // DescribeImages: each stage's App stack checks that the tags it deploys exist.
+            actions: [...ECR_PULL_ACTIONS, 'ecr:DescribeImages'],
           }),
         );
       }

@@ -6,11 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { repositoryName } from '../constructs/image-repositories';
 import { CredentialRefresh, type RefreshedService } from '../constructs/credential-refresh';
 import { LaravelService } from '../constructs/laravel-service';
-import { acknowledge, nagResource } from '../nag';
+import { acknowledge, acknowledgeAwsCustomResourceProvider, nagResource } from '../nag';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../constructs/monitoring';
 import { StageBudget } from '../constructs/stage-budget';
@@ -19,7 +20,7 @@ import type { ServiceSecurityGroups } from '../constructs/service-security-group
 import { pascal } from '../names';
 import { removalPolicyFor } from '../removal';
 import { stageHosts } from '../wiring';
-import type { DataStack } from './data-stack';
+import { buildableImages, type DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
 
 /** The tag of an image nobody chose: synthesizes, never deploys (see `refuseDeployWithoutTag`). */
@@ -59,7 +60,8 @@ export class AppStack extends StageStack {
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     const logRemovalPolicy = removalPolicyFor(config);
     const tagOf = (image: string) => config.images[image].tag ?? config.deployment.imageTag ?? NO_IMAGE_TAG;
-    if (Object.keys(config.images).some((image) => tagOf(image) === NO_IMAGE_TAG)) this.refuseDeployWithoutTag();
+    const untagged = Object.keys(config.images).some((image) => tagOf(image) === NO_IMAGE_TAG);
+    if (untagged) this.refuseDeployWithoutTag();
     const registry = (image: string) => this.registryRepository(config, image);
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -171,6 +173,47 @@ export class AppStack extends StageStack {
       new StageBudget(this, 'Budget', { monthlyUsd: config.budgetUsd, topic: this.monitoring.topic });
     }
     this.addCredentialRefresh(data, logRetention);
+    if (!untagged) this.requirePushedImages(config, tagOf);
+  }
+
+  /**
+   * Before any task definition changes, asks the registry whether each image tag this deploy
+   * names exists (`ecr:DescribeImages`, ImageNotFoundException otherwise): a mistyped
+   * `-c imageTag=` fails the stack update at once and rolls it back, instead of rolling services
+   * to an image no one pushed and waiting on tasks that never start.
+   */
+  private requirePushedImages(config: AppStackProps['config'], tagOf: (image: string) => string): void {
+    const checks: Construct[] = [];
+    for (const image of buildableImages(config)) {
+      const key = image.endsWith('-nginx') ? image.slice(0, -'-nginx'.length) : image;
+      const repository = this.registryRepository(config, image);
+      const tag = tagOf(key);
+      const call: cr.AwsSdkCall = {
+        service: 'ECR',
+        action: 'describeImages',
+        region: config.toolingRegion,
+        parameters: {
+          registryId: config.toolingAccount,
+          repositoryName: repository.repositoryName,
+          imageIds: [{ imageTag: tag }],
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`${repository.repositoryName}:${tag}`),
+      };
+      checks.push(
+        new cr.AwsCustomResource(this, `ImagePushed${pascal(image)}`, {
+          onCreate: call,
+          onUpdate: call,
+          policy: cr.AwsCustomResourcePolicy.fromStatements([
+            new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: [repository.repositoryArn] }),
+          ]),
+          installLatestAwsSdk: false,
+        }),
+      );
+    }
+    for (const child of this.node.findAll()) {
+      if (child instanceof ecs.TaskDefinition) for (const check of checks) child.node.addDependency(check);
+    }
+    acknowledgeAwsCustomResourceProvider(this);
   }
 
   /**

@@ -32,3 +32,23 @@ test('with -c imageTag the services run that tag from the tooling registry, and 
   expect(defs).toContain('/shipment/web:3f2a9c1');
   expect(defs).not.toContain(NO_IMAGE_TAG);
 });
+
+test('with -c imageTag, every task definition waits for the registry to confirm that tag exists', () => {
+  // A mistyped tag must fail the stack update before any task definition changes, not roll the
+  // services to an image nobody pushed (ECR DescribeImages: ImageNotFoundException).
+  const t = appTemplate('3f2a9c1');
+  const checks = Object.entries(t.findResources('Custom::AWS')).filter(([, r]) =>
+    JSON.stringify(r.Properties.Create).includes('describeImages'),
+  );
+  const create = checks.map(([, r]) => JSON.stringify(r.Properties.Create));
+  expect(create).toEqual([expect.stringContaining('shipment/web')]);
+  expect(create[0]).toContain('3f2a9c1');
+  expect(create[0]).toContain('888888888888');
+  for (const [id, definition] of Object.entries(t.findResources('AWS::ECS::TaskDefinition'))) {
+    const waits = checks.every(([check]) => (definition.DependsOn ?? []).includes(check));
+    expect({ id, waits }).toEqual({ id, waits: true });
+  }
+  expect(appTemplate().toJSON().Resources).not.toEqual(
+    expect.objectContaining(Object.fromEntries(checks.map(([id]) => [id, expect.anything()]))),
+  );
+});
