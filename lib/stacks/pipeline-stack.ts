@@ -1,8 +1,9 @@
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PipelineConfig, ResolvedConfig } from '../../config';
 import { DeliveryPipeline } from '../constructs/delivery-pipeline';
 import type { RegistryStack } from './registry-stack';
+import { tagToolingStack } from './stage-stack';
 
 /** Properties of {@link PipelineStack}. */
 export interface PipelineStackProps extends StackProps {
@@ -30,11 +31,8 @@ export class PipelineStack extends Stack {
       ...props,
       env: { account: props.pipeline.account, region: props.pipeline.region },
       description: `${props.system}: delivery pipeline (push to main → dev → staging → approval → prod)`,
-      tags: { System: props.system, Stage: 'tooling', CostCenter: props.stages[0]?.costCenter ?? props.system },
     });
-    for (const [key, value] of Object.entries({ System: props.system, Stage: 'tooling', ManagedBy: 'aws-cdk' })) {
-      Tags.of(this).add(key, value);
-    }
+    tagToolingStack(this, props.system, props.stages[0]?.costCenter ?? props.system);
     this.delivery = new DeliveryPipeline(this, 'Pipeline', {
       system: props.system,
       pipeline: props.pipeline,

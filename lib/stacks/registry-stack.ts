@@ -1,9 +1,10 @@
-import { RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PipelineConfig, ResolvedConfig } from '../../config';
 import { ImageRepositories } from '../constructs/image-repositories';
 import { pascal } from '../names';
 import { buildableImages } from './data-stack';
+import { tagToolingStack } from './stage-stack';
 
 /** Properties of {@link RegistryStack}. */
 export interface RegistryStackProps extends StackProps {
@@ -33,9 +34,7 @@ export class RegistryStack extends Stack {
       description: `${props.system}: image registry (the pipeline pushes, the stage accounts pull)`,
       terminationProtection: true,
     });
-    for (const [key, value] of Object.entries({ System: props.system, Stage: 'tooling', ManagedBy: 'aws-cdk' })) {
-      Tags.of(this).add(key, value);
-    }
+    tagToolingStack(this, props.system, props.stages[0]?.costCenter ?? props.system);
     this.images = new ImageRepositories(this, 'Images', {
       images: [...new Set(props.stages.flatMap((s) => buildableImages(s)))],
       namePrefix: props.system,

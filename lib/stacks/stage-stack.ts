@@ -22,6 +22,18 @@ export function stageTags(config: ResolvedConfig): Record<string, string> {
 }
 
 /**
+ * Tags a stack of a system's tooling account (its registry and pipeline) and every resource in
+ * it: the stack tags reach resources at deploy time, `Tags.of` puts them in the template too.
+ */
+export function tagToolingStack(stack: Stack, system: string, costCenter: string): void {
+  const tags = { System: system, Stage: 'tooling', CostCenter: costCenter, ManagedBy: 'aws-cdk' };
+  for (const [key, value] of Object.entries(tags)) {
+    stack.tags.setTag(key, value);
+    Tags.of(stack).add(key, value);
+  }
+}
+
+/**
  * Base of the stacks of a stage. It tags the stack and every resource in it with the stage's
  * tags, and answers `availabilityZones` from config, so no construct
  * (VPC endpoints, subnet selections) ever falls back to a context lookup that needs AWS
