@@ -103,6 +103,6 @@ if [ "$pushed" = false ]; then
   # Each repository on its own: tags are immutable, so a run that pushed the app but failed on
   # the sidecar must finish with the sidecar, not be refused (ImageTagAlreadyExistsException)
   # by the tag it already pushed.
-  [ -n "$(image_digest "$region" "$repository" "$tag")" ] || docker push "$app"
-  [ "$sidecar" != true ] || [ -n "$(image_digest "$region" "$repository-nginx" "$tag")" ] || docker push "$nginx"
+  [ -n "$have_app" ] || docker push "$app"
+  [ "$sidecar" != true ] || [ -n "$have_nginx" ] || docker push "$nginx"
 fi

@@ -27,12 +27,15 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$image" ] && [ -n "$port" ] && [ -n "$health" ] || die "check-image.sh: --image, --port and --health-path are required"
 
-# Read-only root plus writable scratch paths, as the task definition mounts them.
+# Read-only root plus writable scratch paths, as the task definition mounts them. Anonymous
+# volumes, not tmpfs: like an ECS task volume, a Docker volume starts with the image's contents and
+# ownership only where the image declares the path a VOLUME, else root-owned (ECS developer guide,
+# bind mounts), so an image that forgot its VOLUME line fails here as it would on Fargate.
 fs_args() {
   [ -n "$1" ] || return 0
   local p
   printf '%s\n' --read-only
-  for p in ${1//,/ }; do printf '%s\n' --tmpfs "$p"; done
+  for p in ${1//,/ }; do printf '%s\n' -v "$p"; done
 }
 
 containers=()

@@ -12,9 +12,9 @@ region="$1" stage="$2" images="$3"
 for kv in ${images//,/ }; do
   repository="${kv%%=*}" tag="${kv#*=}" marker="$stage-${kv#*=}"
   digest=$(image_digest "$region" "$repository" "$tag")
-  [ -n "$digest" ] && [ "$digest" != None ] || die "$repository:$tag is not in the registry (did its build push it?)"
+  [ -n "$digest" ] || die "$repository:$tag is not in the registry (did its build push it?)"
   existing=$(image_digest "$region" "$repository" "$marker")
-  if [ -n "$existing" ] && [ "$existing" != None ]; then
+  if [ -n "$existing" ]; then
     [ "$existing" = "$digest" ] || die "$repository:$marker already names $existing, not $digest; tags are never overwritten"
     echo "$repository:$marker already promoted ($digest)"
     continue

@@ -112,6 +112,19 @@ describe('Promote', () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/shipment\/web:c0ffee1/);
   });
+
+  test('a registry error is reported as itself, not taken for an image that was never pushed', () => {
+    const denied = `
+if [ "$1 $2" = "ecr describe-images" ]; then echo "An error occurred (AccessDeniedException) when calling the DescribeImages operation" >&2; exit 254; fi
+${FAKE_AWS}`;
+    const fakes = makeFakes({ aws: denied });
+    seed(fakes.state, 'shipment/web', 'c0ffee1', 'sha256:new');
+    const run = runAction(fakes, shipment, actionOf(shipment, 'Staging', 'Promote'));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('AccessDeniedException');
+    expect(run.stderr).not.toContain('did its build push it');
+    expect(fakes.calls('aws').filter((c) => c[2] === 'put-image')).toEqual([]);
+  });
 });
 
 describe('Deploy publishes static assets', () => {
@@ -216,6 +229,10 @@ esac`;
     const firstPush = indexOf(docker, (c) => c[1] === 'push');
     expect(contract).toBeGreaterThan(0);
     expect(docker[contract]).toContain('--read-only');
+    // Scratch paths as volumes (the image's VOLUME ownership, as on ECS), never tmpfs, which
+    // any user may write and so would pass an image that fails on Fargate.
+    expect(docker[contract]).not.toContain('--tmpfs');
+    expect(docker[contract][docker[contract].indexOf('-v') + 1]).toBe('/var/www/html/storage');
     expect(firstPush).toBeGreaterThan(contract);
     expect(fakes.calls('curl').map((c) => c[c.length - 1])).toContain('http://127.0.0.1:49999/up');
     const out = (action.OutputArtifacts ?? [])[0];
