@@ -23,7 +23,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { ConfigError } from '../config';
-import { estimateStage, type Template } from '../lib/cost';
+import { estimateStage, MissingPriceError, type Template } from '../lib/cost';
 import { stageId } from '../lib/stages/system-stage';
 import { buildTestApp } from '../test/helpers';
 import {
@@ -92,7 +92,13 @@ console.log(indent(formatChanges(names.map((n) => stackChanges(n, baselines.get(
 const config = built.stages[0].data.config;
 const cost = (templates: Map<string, object>) =>
   estimateStage({ region: config.region, tier: config.tier, templates: [...templates.values()] as Template[] }).total;
-console.log(`\nEstimated cost (npm run cost): $${cost(baselines).toFixed(2)} → $${cost(current).toFixed(2)} a month`);
+try {
+  console.log(`\nEstimated cost (npm run cost): $${cost(baselines).toFixed(2)} → $${cost(current).toFixed(2)} a month`);
+} catch (err) {
+  // A region without prices must not keep the destructive-change report from the approver.
+  if (!(err instanceof MissingPriceError)) throw err;
+  console.log(`\nEstimated cost: n/a (${err.message})`);
+}
 
 const { changes, newStacks } = compareWithBaselines(baselines, current);
 const allowlist = readAllowlist(path.join(baselineDir, 'allowlist.json'));

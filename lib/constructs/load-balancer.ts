@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { createHash } from 'crypto';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
+import { acknowledge, acknowledgeAwsCustomResourceProvider } from '../nag';
 
 /** Properties of {@link LoadBalancer}. */
 export interface LoadBalancerProps {
@@ -59,22 +59,7 @@ function cloudFrontOriginFacing(scope: Construct): string {
     'AwsSolutions-IAM5[Resource::*]',
     'ec2:DescribeManagedPrefixLists has no resource-level permissions; the lookup only reads.',
   );
-  // The provider function aws-cdk-lib adds once per stack for AwsCustomResource.
-  const provider = Stack.of(scope).node.tryFindChild(
-    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-  );
-  if (provider) {
-    acknowledge(
-      provider,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      "aws-cdk-lib's AwsCustomResource provider: the AWS-maintained basic execution policy only lets it write its own logs.",
-    );
-    acknowledge(
-      provider,
-      'AwsSolutions-L1',
-      "aws-cdk-lib pins the AwsCustomResource provider's runtime; it runs one read-only SDK call.",
-    );
-  }
+  acknowledgeAwsCustomResourceProvider(Stack.of(scope));
   return lookup.getResponseField('PrefixLists.0.PrefixListId');
 }
 

@@ -91,7 +91,7 @@ export class DataStack extends StageStack {
         logRetention: retention,
       });
       if (!config.mysql.multiAz) acknowledgeSingleAz(this.mysql.primary, config);
-      if (config.stage === 'prod') {
+      if (config.tier === 'prod') {
         new MysqlAuditLog(this, 'MysqlAudit', {
           instance: this.mysql.primary,
           engineVersion: config.mysql.engineVersion,

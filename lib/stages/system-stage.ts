@@ -114,7 +114,7 @@ export class SystemStage extends Stage {
  * `scripts/config-impact.ts`, which synthesizes a stage's stacks without this Stage class.
  */
 export function addStageAspects(scope: Construct, config: ResolvedConfig): void {
-  if (config.stage === 'prod') Aspects.of(scope).add(new EncryptLogGroups());
+  if (config.tier === 'prod') Aspects.of(scope).add(new EncryptLogGroups());
 }
 
 /** `csl` + `prod` → `Csl-Prod`: the stage id users type in `cdk deploy 'Csl-Prod/*'`. */

@@ -181,6 +181,11 @@ describe('pruneSnapshots', () => {
     const result = await pruneSnapshots(client, config, 'd-CUR', now, noWait);
     expect(result.deleted?.sort()).toEqual(['predeploy-csl-prod-d-old1', 'predeploy-csl-prod-d-old2']);
     expect(rdsMock.commandCalls(DescribeDBSnapshotsCommand)[1].args[0].input.Marker).toBe('page2');
+    // Only this instance's snapshots: the PostgreSQL prefix (predeploy-csl-prod-postgres-…)
+    // starts with the MySQL one, so the instance filter is what keeps them apart.
+    for (const call of rdsMock.commandCalls(DescribeDBSnapshotsCommand)) {
+      expect(call.args[0].input.DBInstanceIdentifier).toBe(config.dbInstanceIdentifier);
+    }
   });
 
   test('treats a snapshot deleted meanwhile as deleted', async () => {

@@ -202,9 +202,11 @@ export function blueGreenCases(f: StageFixture): void {
     test.each(ALL)('%s: cdk deploy waits at most 55 minutes, and only until traffic is fully shifted', (id) => {
       const { t } = get(id);
       // The provider's waiter retries the is-complete step; its attempts bound the wait.
-      for (const [, machine] of resources(t, 'AWS::StepFunctions::StateMachine').filter(([lid]) =>
+      const waiters = resources(t, 'AWS::StepFunctions::StateMachine').filter(([lid]) =>
         lid.includes('waiterstatemachine'),
-      )) {
+      );
+      expect(waiters.length).toBeGreaterThan(0);
+      for (const [, machine] of waiters) {
         const text = JSON.stringify(machine.Properties.DefinitionString);
         const interval = Number(/IntervalSeconds\\":(\d+)/.exec(text)![1]);
         const attempts = Number(/MaxAttempts\\":(\d+)/.exec(text)![1]);

@@ -389,6 +389,8 @@ export function migrationsCases(f: StageFixture): void {
     });
 
     test.each(cases)('%s: a snapshot that never becomes available: Failed at the deadline', async (id) => {
+      // A renamed or missing snapshot step must fail this test, not skip it.
+      expect(migrationsOf(id).some((d) => d.StartAt === 'StartSnapshot')).toBe(true);
       for (const definition of migrationsOf(id)) {
         if (definition.StartAt !== 'StartSnapshot') continue;
         once(await execute(definition, { task: { stopsAfter: 60, exitCode: 0 } }), 'Failed', id);
@@ -398,6 +400,7 @@ export function migrationsCases(f: StageFixture): void {
     test.each(cases)(
       '%s: the DB instance is busy (backup window, maintenance): the snapshot waits for it, then the deployment goes on',
       async (id) => {
+        expect(migrationsOf(id).some((d) => d.StartAt === 'StartSnapshot')).toBe(true);
         for (const definition of migrationsOf(id)) {
           if (definition.StartAt !== 'StartSnapshot') continue;
           const o = await execute(definition, {
@@ -412,6 +415,8 @@ export function migrationsCases(f: StageFixture): void {
     );
 
     test.each(cases)('%s: a DB instance that stays busy: Failed at the deadline', async (id) => {
+      // A renamed or missing snapshot step must fail this test, not skip it.
+      expect(migrationsOf(id).some((d) => d.StartAt === 'StartSnapshot')).toBe(true);
       for (const definition of migrationsOf(id)) {
         if (definition.StartAt !== 'StartSnapshot') continue;
         const o = await execute(definition, {
