@@ -314,6 +314,18 @@ describe('the queue between EventBridge and the function', () => {
     world.startTask(WEB.service);
     world.advance(30);
     const event = world.rotate();
+    // First delivery: a deployment that started before the rotation is still in its termination
+    // wait, so the message goes back to the queue and nothing is deployed yet.
+    codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: ['d-OLD'] });
+    codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves({
+      deploymentInfo: { createTime: new Date(world.now.getTime() - 3600_000) },
+    });
+    await expect(processQueue(clients, [WEB], { Records: [record('m-1', event)] }, noSleep)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm-1' }],
+    });
+    expect(codedeployMock.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
+    // Redelivery after the visibility timeout: the old deployment is done; now it refreshes.
+    codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: [] });
     await expect(processQueue(clients, [WEB], { Records: [record('m-1', event)] }, noSleep)).resolves.toEqual({
       batchItemFailures: [],
     });
