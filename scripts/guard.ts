@@ -216,9 +216,12 @@ export function normalizeTemplate(template: object): Template {
  * @param after  the template the app synthesizes now
  */
 export function findDestructiveChanges(stack: string, before: object, after: object): DestructiveChange[] {
+  // Only the resources that can bear on a verdict are diffed: an App stack is half a megabyte of
+  // template, and diffing all of it was most of the guard's time.
+  const relevant = new Set([...guardedClosure(before), ...guardedClosure(after)]);
   const diff = fullDiff(
-    canonicalReferences(normalizeTemplate(before)) as Template,
-    canonicalReferences(normalizeTemplate(after)) as Template,
+    canonicalReferences(normalizeTemplate(onlyResources(before, relevant))) as Template,
+    canonicalReferences(normalizeTemplate(onlyResources(after, relevant))) as Template,
   );
   const changes: DestructiveChange[] = [];
   diff.resources.forEachDifference((logicalId, change) => {
@@ -231,6 +234,55 @@ export function findDestructiveChanges(stack: string, before: object, after: obj
     changes.push({ stack, logicalId, type, impact, reason: explain(change, impact, diff.resources.changes) });
   });
   return changes.sort(byStackThenId);
+}
+
+/** Types the guard reports on: the stateful ones, and ECS services (CODE_DEPLOY updates). */
+const GUARDED_TYPES = new Set([...STATEFUL_TYPES, 'AWS::ECS::Service']);
+
+/**
+ * The logical ids of the template's guarded resources ({@link GUARDED_TYPES}) and of every
+ * resource they reference, transitively (`Ref`, `Fn::GetAtt`, `${...}` in `Fn::Sub`). The rest
+ * cannot change a verdict: the diff decides a resource's impact from its own properties, and a
+ * replaced resource reaches another one only through such a reference (a renamed DB subnet group
+ * replaces the instance whose `DBSubnetGroupName` refers to it), which the closure keeps.
+ */
+export function guardedClosure(template: object): Set<string> {
+  const resources = asObject((template as Template).Resources) ?? {};
+  const found = new Set<string>();
+  const pending = Object.keys(resources).filter((id) => GUARDED_TYPES.has(String(asObject(resources[id])?.Type)));
+  while (pending.length > 0) {
+    const id = pending.pop()!;
+    if (found.has(id) || resources[id] === undefined) continue;
+    found.add(id);
+    pending.push(...referencedIds(resources[id]));
+  }
+  return found;
+}
+
+/** The logical ids (and parameter names) a piece of template refers to. */
+function referencedIds(value: Json): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedIds);
+  if (typeof value !== 'object' || value === null) return [];
+  const ids: string[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'Ref' && typeof inner === 'string') ids.push(inner);
+    else if (key === 'Fn::GetAtt') {
+      const target = Array.isArray(inner) ? inner[0] : typeof inner === 'string' ? inner.split('.')[0] : undefined;
+      if (typeof target === 'string') ids.push(target);
+    } else if (key === 'Fn::Sub') {
+      const text = Array.isArray(inner) ? inner[0] : inner;
+      if (typeof text === 'string') for (const m of text.matchAll(/\$\{([^!}][^}.]*)/g)) ids.push(m[1]);
+    }
+    ids.push(...referencedIds(inner));
+  }
+  return ids;
+}
+
+/** A shallow copy of a template whose Resources are only those in `ids`. */
+function onlyResources(template: object, ids: ReadonlySet<string>): object {
+  const resources = asObject((template as Template).Resources);
+  if (!resources) return template;
+  return { ...template, Resources: Object.fromEntries(Object.entries(resources).filter(([id]) => ids.has(id))) };
 }
 
 /**

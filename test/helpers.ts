@@ -12,6 +12,15 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'
 };
 
 /**
+ * No stack trace in construct metadata, as the CDK CLI does without --debug. Tests read
+ * templates, never the traces; capturing them costs a tenth of each synthesis under jest.
+ */
+export const NO_STACK_TRACES = {
+  'aws:cdk:disable-stack-trace': true,
+  'aws:cdk:disable-creation-stack-traces': true,
+} as const;
+
+/**
  * An App with the same feature flags as `cdk.json` (so template validation findings are
  * errors), asset bundling skipped, and validation failures thrown from `synth()` with the
  * report in the message.
@@ -23,6 +32,7 @@ export function testApp(extraContext: Record<string, unknown> = {}, options: { v
       ...cdkJson.context,
       '@aws-cdk/core:appMode': 'inmemory',
       'aws:cdk:bundling-stacks': [],
+      ...NO_STACK_TRACES,
       ...extraContext,
     },
   };

@@ -10,9 +10,10 @@ import { buildTestApp } from './helpers';
 export type StackName = 'network' | 'data' | 'app' | 'edge';
 
 /**
- * Every stage of every system, synthesized once (without cdk-nag, which `test/lib/app.test.ts`
- * runs) and shared by the template tests in `test/lib/stages.test.ts`. Synthesizing six stages
- * takes seconds; doing it once per file would take most of the suite's time.
+ * Every stage of every system, synthesized once as a deploy synthesizes it (tagged, with cdk-nag
+ * and the CloudFormation validation) and shared by the compliance and template tests in
+ * `test/lib/stages.test.ts`. Synthesizing six stages takes seconds; doing it once per file, or
+ * once for the checks and again for the templates, would take most of the suite's time.
  */
 export interface StageFixture {
   /** The stage with this id (`Csl-Prod`). */
@@ -29,18 +30,36 @@ export interface StageFixture {
   readonly outdir: string;
   /** Ids of all stages, in app order. */
   readonly ids: string[];
+  /** The error synthesis threw (a cdk-nag or validation finding), if it threw. */
+  readonly synthError: unknown;
+  /** The stages, in app order. */
+  readonly stages: SystemStage[];
 }
+
+/**
+ * The tag the fixture deploys, as the pipeline passes its commit: the deploy-time resources (the
+ * registry check of each tag) go through cdk-nag and the validation too. Baselines are
+ * synthesized untagged; the tag changes task definitions only, which the guard does not weigh.
+ */
+export const FIXTURE_IMAGE_TAG = 'c0ffee1';
 
 /** Builds the app now and synthesizes it in `beforeAll`; call at the top of a test file. */
 export function stageFixture(): StageFixture {
-  // Templates only: cdk-nag and the built-in validation run over every stage in test/lib/app.test.ts;
-  // running the validator here too would only repeat it (cold, in CI) in a second worker.
-  const { app, stages } = buildTestApp({}, { compliance: false, validation: false });
+  // The compliance gate (cdk-nag) and the validation (through its cache of findings) run in this
+  // one synthesis, as in `cdk synth`: a second synthesis of every stage for the templates alone
+  // would cost as much again.
+  const { app, stages } = buildTestApp({ imageTag: FIXTURE_IMAGE_TAG });
   const byId = new Map(stages.map((s) => [s.stageName, s]));
   const templates = new Map<string, Template>();
   let assembly: cxapi.CloudAssembly | undefined;
+  let synthError: unknown;
   beforeAll(() => {
-    assembly = app.synth();
+    // A finding fails the compliance test with its report; the template tests fail on the same.
+    try {
+      assembly = app.synth();
+    } catch (err) {
+      synthError = err;
+    }
   });
   const stage = (id: string) => {
     const found = byId.get(id);
@@ -51,11 +70,13 @@ export function stageFixture(): StageFixture {
     stage,
     config: (id) => stage(id).data.config,
     template(id, stack) {
+      if (synthError) throw synthError;
       const key = `${id}/${stack}`;
       if (!templates.has(key)) templates.set(key, Template.fromStack(stage(id)[stack]));
       return templates.get(key)!;
     },
     pipeline(system) {
+      if (synthError) throw synthError;
       const key = `pipeline/${system}`;
       if (!templates.has(key)) {
         const stack = app.node.tryFindChild(pipelineStackId(system));
@@ -65,10 +86,15 @@ export function stageFixture(): StageFixture {
       return templates.get(key)!;
     },
     get assembly() {
+      if (synthError) throw synthError;
       if (!assembly) throw new Error('the fixture is synthesized in beforeAll; use it inside a test');
       return assembly;
     },
     outdir: app.outdir,
     ids: stages.map((s) => s.stageName),
+    get synthError() {
+      return synthError;
+    },
+    stages,
   };
 }

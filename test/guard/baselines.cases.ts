@@ -16,10 +16,12 @@ const BASELINES = path.join(__dirname, '..', 'baselines');
 export function baselineCases(f: StageFixture): void {
   describe('the app against its committed baselines', () => {
     let current: Map<string, object>;
+    let comparison: ReturnType<typeof compareWithBaselines>;
     beforeAll(() => {
       // The fixture's own beforeAll has synthesized the app into f.outdir by now.
       expect(f.assembly.directory).toBe(f.outdir);
       current = synthTemplates(f.outdir);
+      comparison = compareWithBaselines(readBaselines(BASELINES), current);
     });
 
     test('within a region every cross-stack reference is strong (Fn::ImportValue)', () => {
@@ -44,7 +46,7 @@ export function baselineCases(f: StageFixture): void {
     });
 
     test('every stack has a baseline', () => {
-      const { newStacks } = compareWithBaselines(readBaselines(BASELINES), current);
+      const { newStacks } = comparison;
       if (newStacks.length > 0) {
         throw new Error(
           `No baseline for: ${newStacks.join(', ')}. Run \`npm run baselines:update\` and commit the diff after review.`,
@@ -53,7 +55,7 @@ export function baselineCases(f: StageFixture): void {
     });
 
     test('no change replaces, destroys or orphans a stateful resource unless the allowlist explains it', () => {
-      const { changes } = compareWithBaselines(readBaselines(BASELINES), current);
+      const { changes } = comparison;
       const { blocked, unusedEntries } = applyAllowlist(changes, readAllowlist(path.join(BASELINES, 'allowlist.json')));
       const problems = [
         ...blocked.map(formatChange),

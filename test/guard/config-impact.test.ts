@@ -4,7 +4,10 @@ import { loadConfigs } from '../../config';
 import { stageId } from '../../lib/stages/system-stage';
 import { normalizeTemplate, STATEFUL_TYPES } from '../../scripts/guard';
 import { cdkContext, configKeyImpacts, dataTemplate, type ConfigKeyImpact } from '../../scripts/config-impact';
-import { testApp } from '../helpers';
+import { NO_STACK_TRACES, testApp } from '../helpers';
+
+/** cdk.json's flags, as the command line synthesizes with them. */
+const context = () => ({ ...cdkContext(), ...NO_STACK_TRACES });
 
 /**
  * The replacement guard before any baseline: edit each data-store key of a prod config, synthesize,
@@ -17,7 +20,7 @@ describe('config keys that replace a stateful resource', () => {
     expect(Object.keys(testApp().node.getAllContext())).toEqual(expect.arrayContaining(Object.keys(cdkContext())));
     impacts = {};
     for (const config of loadConfigs({ stages: ['prod'] })) {
-      impacts[config.system] = Object.fromEntries(configKeyImpacts(config, cdkContext()).map((r) => [r.key, r]));
+      impacts[config.system] = Object.fromEntries(configKeyImpacts(config, context()).map((r) => [r.key, r]));
     }
   }, 120_000);
 
@@ -72,8 +75,6 @@ test('the probes synthesize the same stateful resources as the whole stage does 
   for (const config of loadConfigs({ stages: ['prod'] })) {
     const file = path.join(__dirname, '..', 'baselines', stageId(config), 'Data.template.json');
     const baseline = JSON.parse(fs.readFileSync(file, 'utf8')) as object;
-    expect(stateful(normalizeTemplate(dataTemplate(config, cdkContext())) as never)).toEqual(
-      stateful(baseline as never),
-    );
+    expect(stateful(normalizeTemplate(dataTemplate(config, context())) as never)).toEqual(stateful(baseline as never));
   }
 });

@@ -17,6 +17,7 @@ import {
   findDestructiveChanges,
   findExportsInUse,
   formatChange,
+  guardedClosure,
   normalizeTemplate,
   readAllowlist,
   sameRegionWeakReferences,
@@ -163,6 +164,35 @@ describe('findDestructiveChanges', () => {
     expect(changes).toEqual([
       expect.objectContaining({ type: 'AWS::RDS::DBInstance', impact: 'replace', reason: 'DBSubnetGroupName' }),
     ]);
+  });
+
+  test('diffs only the guarded resources and what they reference, through Ref, GetAtt and Sub', () => {
+    // What the diff sees of a template: a replacement reaches a stateful resource only through
+    // these references, so leaving out the rest changes no verdict (and saves most of the time).
+    const template = {
+      Resources: {
+        Db: {
+          Type: 'AWS::RDS::DBInstance',
+          Properties: {
+            DBSubnetGroupName: { Ref: 'Subnets' },
+            KmsKeyId: { 'Fn::GetAtt': ['Key', 'Arn'] },
+            MonitoringRoleArn: { 'Fn::GetAtt': 'Role.Arn' },
+            DBParameterGroupName: { 'Fn::Sub': '${Params}-${AWS::Region}' },
+          },
+        },
+        Subnets: { Type: 'AWS::RDS::DBSubnetGroup', Properties: { SubnetIds: [{ Ref: 'SubnetA' }] } },
+        SubnetA: { Type: 'AWS::EC2::Subnet' },
+        Key: { Type: 'AWS::KMS::Key' },
+        Role: { Type: 'AWS::IAM::Role' },
+        Params: { Type: 'AWS::RDS::DBParameterGroup' },
+        Service: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: { Ref: 'Task' } } },
+        Task: { Type: 'AWS::ECS::TaskDefinition' },
+        Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { Dimensions: [{ Value: { Ref: 'Db' } }] } },
+      },
+    };
+    expect([...guardedClosure(template)].sort()).toEqual(
+      ['Db', 'Key', 'Params', 'Role', 'Service', 'SubnetA', 'Subnets', 'Task'].sort(),
+    );
   });
 
   test('reports a Multi-AZ switch as a possible replacement', () => {

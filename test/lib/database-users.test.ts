@@ -21,12 +21,33 @@ pgDescribe('application users on PostgreSQL (executed)', () => {
   const port = String(50000 + (process.pid % 10000));
   const run = (cmd: string) =>
     asRoot ? execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', cmd]) : execFileSync('sh', ['-c', cmd]);
-  /** Runs SQL as `user` (the master `dbadmin` by default); throws when the server refuses. */
-  const psql = (sql: string, user = 'dbadmin', password?: string, db = 'sales') =>
-    execFileSync('psql', ['-h', dir, '-p', port, '-U', user, '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], {
-      env: { ...process.env, PGPASSWORD: password ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).toString();
+  /**
+   * Runs SQL as `user` (the master `dbadmin` by default); throws when the server refuses. Several
+   * statements go to one session as separate `-c` commands, each its own query and transaction,
+   * as PDO's exec runs them one by one (psql stops at the first error).
+   */
+  const psql = (sql: string | string[], user = 'dbadmin', password?: string, db = 'sales') =>
+    execFileSync(
+      'psql',
+      [
+        '-h',
+        dir,
+        '-p',
+        port,
+        '-U',
+        user,
+        '-d',
+        db,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-qAt',
+        ...[sql].flat().flatMap((c) => ['-c', c]),
+      ],
+      {
+        env: { ...process.env, PGPASSWORD: password ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ).toString();
   const canLogIn = (user: string, password: string) => {
     try {
       return psql('SELECT 1', user, password).trim() === '1';
@@ -36,7 +57,7 @@ pgDescribe('application users on PostgreSQL (executed)', () => {
   };
   /** What the migration task's bootstrap does, for the secret's current user. */
   const bootstrap = (user: string, password: string) => {
-    for (const s of bootstrapStatements(PG)) psql(substitute(s, user, `'${password}'`));
+    psql(bootstrapStatements(PG).map((s) => substitute(s, user, `'${password}'`)));
   };
   /** What SecretsManagerRDSPostgreSQLRotationMultiUser's setSecret does for the pending user. */
   const rotate = (pending: string, password: string, current: string) => {

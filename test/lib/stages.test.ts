@@ -9,12 +9,14 @@ import { dataStackCases } from './stacks/data-stack.cases';
 import { edgeNetworkCases } from './stacks/edge-network.cases';
 import { pipelineStackCases } from './stacks/pipeline-stack.cases';
 import { statefulContractCases } from './stateful-contract.cases';
+import { appCases } from './app.cases';
 import { appWiringCases } from './app-wiring.cases';
 import { imageContractCases } from './image-contract.cases';
 
-// One synthesis of every stage, shared by the template tests of each construct and stack.
+// One synthesis of every stage, with every check, shared by the tests of each construct and stack.
 const fixture = stageFixture();
 
+describe('every stage of every system', () => appCases(fixture));
 describe('data stack', () => dataStackCases(fixture));
 describe('app and edge stacks', () => appStackCases(fixture));
 describe('what the running apps need', () => appWiringCases(fixture));

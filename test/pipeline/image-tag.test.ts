@@ -7,12 +7,17 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { NO_IMAGE_TAG } from '../../lib/stacks/app-stack';
 import { buildTestApp } from '../helpers';
 
+const templates = new Map<string | undefined, Template>();
+/** The App stack of Shipment-Dev synthesized with this tag (once per tag: tests only read it). */
 const appTemplate = (imageTag?: string) => {
-  const { stages } = buildTestApp(
-    { systems: ['shipment'], stages: ['dev'], imageTag },
-    { compliance: false, validation: false },
-  );
-  return Template.fromStack(stages[0].app);
+  if (!templates.has(imageTag)) {
+    const { stages } = buildTestApp(
+      { systems: ['shipment'], stages: ['dev'], imageTag },
+      { compliance: false, validation: false },
+    );
+    templates.set(imageTag, Template.fromStack(stages[0].app));
+  }
+  return templates.get(imageTag)!;
 };
 
 test('without -c imageTag the App stack refuses its change set, naming the fix', () => {
