@@ -20,6 +20,9 @@ export const HOURS_PER_MONTH = 730;
 /** Where each group of figures comes from. */
 export const PRICE_SOURCES: Readonly<Record<string, string>> = {
   fargate: 'https://aws.amazon.com/fargate/pricing/ (Linux/x86, quoted by vantage.sh/blog/fargate-pricing)',
+  fargateSpot:
+    'https://aws.amazon.com/fargate/pricing/ (Spot varies by region and time; eu-west-1 as sampled by tomgregory.com/aws/aws-fargate-spot-vs-fargate-price-comparison, us-east-1 assumed at the same discount)',
+  ec2: 'https://aws.amazon.com/ec2/pricing/on-demand/ (t4g.nano in us-east-1 as quoted by the fck-nat README; eu-west-1 assumed) and https://aws.amazon.com/ebs/pricing/ (gp3)',
   rds: 'https://aws.amazon.com/rds/mysql/pricing/ and https://aws.amazon.com/rds/postgresql/pricing/',
   extendedSupport:
     'https://aws.amazon.com/rds/mysql/pricing/ (Extended Support; docs: extended-support-charges.html says standby ' +
@@ -58,6 +61,13 @@ export interface RegionPrices {
   /** Fargate Linux/x86, per vCPU-hour and per GB-hour. */
   readonly fargateVcpuHour: Price;
   readonly fargateGbHour: Price;
+  /** Fargate Spot Linux/x86, per vCPU-hour and per GB-hour (it varies; AWS says up to 70% off). */
+  readonly fargateSpotVcpuHour: Price;
+  readonly fargateSpotGbHour: Price;
+  /** EC2 on-demand instance-hour by type (NAT instances). */
+  readonly ec2InstanceHour: Readonly<Record<string, Price>>;
+  /** EBS gp3 per GB-month (an instance's root volume). */
+  readonly ebsGp3GbMonth: Price;
   /** RDS single-AZ instance-hour by class (without `db.`); Multi-AZ is twice. Same for MySQL and PostgreSQL. */
   readonly rdsInstanceHour: Readonly<Record<string, Price>>;
   /** RDS gp3 storage per GB-month (Multi-AZ: twice). */
@@ -122,6 +132,10 @@ export const EXTENDED_SUPPORT: Readonly<Record<string, string>> = {
 const usEast1: RegionPrices = {
   fargateVcpuHour: L(0.04048),
   fargateGbHour: L(0.004445),
+  fargateSpotVcpuHour: A(0.01264791),
+  fargateSpotGbHour: A(0.00138883),
+  ec2InstanceHour: { 't4g.nano': L(0.0042) },
+  ebsGp3GbMonth: A(0.08),
   rdsInstanceHour: {
     't4g.micro': A(0.016),
     't4g.small': A(0.032),
@@ -162,6 +176,10 @@ const euWest1: RegionPrices = {
   ...usEast1,
   fargateVcpuHour: A(0.04048),
   fargateGbHour: A(0.004445),
+  fargateSpotVcpuHour: A(0.01334053),
+  fargateSpotGbHour: A(0.00146489),
+  ec2InstanceHour: { 't4g.nano': A(0.0046) },
+  ebsGp3GbMonth: A(0.088),
   rdsInstanceHour: {
     't4g.micro': A(0.018),
     't4g.small': A(0.036),

@@ -200,6 +200,13 @@ const networkSchema = z.strictObject({
   natGateways: z.union([z.number().int().min(1), z.literal('one-per-az')], {
     error: "must be a whole number of at least 1 or 'one-per-az'",
   }),
+  /**
+   * What does the NAT: `'gateway'` (managed NAT gateways, about 33 USD a month each before
+   * traffic) or `'instance'` (one t4g.nano NAT instance per `natGateways`, about 7 USD a month;
+   * not highly available, and replaced, with a minute without egress, on the first deploy after
+   * Amazon Linux publishes a new AMI). Prod needs gateways.
+   */
+  nat: z.enum(['gateway', 'instance']),
   /** Interface endpoints by service name (`ecr.api`, `ecr.dkr`, `logs`, `secretsmanager`, ...). */
   interfaceEndpoints: z.array(z.enum(['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 'sts', 'kms', 'ssm', 'ecs'])),
   /** Days to keep VPC flow logs. */
@@ -447,6 +454,14 @@ const scalingSchema = z.strictObject({
   requestsPerTarget: positiveInt,
   /** Queued messages per worker task that a worker scales to (Amazon MQ only). */
   messagesPerWorker: positiveInt,
+  /**
+   * Run every service on Fargate Spot, about a third of the on-demand price. Spot tasks may be
+   * stopped at two minutes' notice (SIGTERM, then SIGKILL after the container's stop timeout) and
+   * are not replaced by on-demand tasks when Spot has no capacity (Amazon ECS developer guide,
+   * "Fargate capacity providers"). Not allowed in prod. Changing it on a deployed stage replaces
+   * its ECS services (see docs/operations-over-time.md).
+   */
+  spot: z.boolean(),
 });
 
 const cdnSchema = z.strictObject({
@@ -724,6 +739,18 @@ function checkRules(c: ResolvedConfig, ctx: Ctx): void {
     }
     if (nat < c.availabilityZones.length) {
       issue(['network', 'natGateways'], "prod needs one NAT gateway per zone (set natGateways: 'one-per-az')");
+    }
+    if (c.network.nat !== 'gateway') {
+      issue(
+        ['network', 'nat'],
+        "prod needs managed NAT gateways; a NAT instance is a single point of failure (set nat: 'gateway')",
+      );
+    }
+    if (c.scaling.spot) {
+      issue(
+        ['scaling', 'spot'],
+        'prod runs on on-demand Fargate: Spot stops tasks at two minutes notice with no on-demand fallback (set spot: false)',
+      );
     }
   }
   if (c.backup.crossRegionCopy && c.backup.crossRegionCopy.region === c.region) {

@@ -43,7 +43,8 @@ export const TIERS: Record<TierName, Tier> = {
   dev: {
     removal: { policy: 'destroy', deletionProtection: false },
     logRetentionDays: 14,
-    network: { natGateways: 1, interfaceEndpoints: [], flowLogRetentionDays: 14 },
+    // A NAT instance instead of a gateway: about 7 USD a month instead of 38 (npm run cost).
+    network: { natGateways: 1, nat: 'instance', interfaceEndpoints: [], flowLogRetentionDays: 14 },
     deployment: {
       trafficShifting: 'all-at-once',
       terminationWaitMinutes: 5,
@@ -57,7 +58,8 @@ export const TIERS: Record<TierName, Tier> = {
       alarms: { target5xxPerMinute: 20, latencyP95Ms: 3000 },
     },
     buckets: { noncurrentVersionDays: 7, accessLogRetentionDays: 30 },
-    scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000, messagesPerWorker: 100 },
+    // Fargate Spot: a third of the on-demand price; an interrupted dev task is restarted by ECS.
+    scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000, messagesPerWorker: 100, spot: true },
     cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: true, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 90,
@@ -113,6 +115,7 @@ export const TIERS: Record<TierName, Tier> = {
     logRetentionDays: 30,
     network: {
       natGateways: 1,
+      nat: 'gateway',
       interfaceEndpoints: ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager'],
       flowLogRetentionDays: 30,
     },
@@ -130,7 +133,7 @@ export const TIERS: Record<TierName, Tier> = {
       alarms: { target5xxPerMinute: 10, latencyP95Ms: 2000 },
     },
     buckets: { noncurrentVersionDays: 30, accessLogRetentionDays: 90 },
-    scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000, messagesPerWorker: 100 },
+    scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000, messagesPerWorker: 100, spot: false },
     cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: false, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 85,
@@ -185,6 +188,7 @@ export const TIERS: Record<TierName, Tier> = {
     logRetentionDays: 365,
     network: {
       natGateways: 'one-per-az',
+      nat: 'gateway',
       interfaceEndpoints: ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 'sts', 'kms'],
       flowLogRetentionDays: 365,
     },
@@ -204,7 +208,7 @@ export const TIERS: Record<TierName, Tier> = {
       alarms: { target5xxPerMinute: 5, latencyP95Ms: 1500 },
     },
     buckets: { noncurrentVersionDays: 90, accessLogRetentionDays: 365 },
-    scaling: { cpuTargetPercent: 60, requestsPerTarget: 500, messagesPerWorker: 50 },
+    scaling: { cpuTargetPercent: 60, requestsPerTarget: 500, messagesPerWorker: 50, spot: false },
     cdn: { staticPaths: [], rateLimitPerIp: 2000, cutover: false, maxBodyBytes: 65_536, bodyLimits: [] },
     monitoring: {
       ecsCpuPercent: 80,

@@ -10,6 +10,9 @@
  * traffic, taxes, and discounts.
  */
 import { EXTENDED_SUPPORT, HOURS_PER_MONTH, PRICES, PRICES_DATE, RDS_VCPUS, USAGE, type Price } from '../config/prices';
+
+/** GB of a NAT instance's root volume: the size of the Amazon Linux 2023 image's snapshot. */
+const NAT_ROOT_GB = 8;
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ResolvedConfig } from '../config';
@@ -99,22 +102,45 @@ export function estimateStage(input: EstimateInput): StageEstimate {
   let vcpu = 0;
   let gb = 0;
   let taskCount = 0;
+  let spotTasks = 0;
+  let spot = { vcpu: 0, gb: 0 };
   for (const service of ofType('AWS::ECS::Service')) {
     const ref = service.props.TaskDefinition;
     const task = tasks.find((t) => (typeof ref === 'string' ? t.props.Family === ref : t.id === ref?.Ref));
     if (!task) continue;
     const target = targets.find((t) => JSON.stringify(t.props.ResourceId ?? '').includes(`"${service.id}"`));
     const count = Number(target?.props.MinCapacity ?? service.props.DesiredCount ?? 1);
-    vcpu += (Number(task.props.Cpu) / 1024) * count;
-    gb += (Number(task.props.Memory) / 1024) * count;
-    taskCount += count;
+    const size = { vcpu: (Number(task.props.Cpu) / 1024) * count, gb: (Number(task.props.Memory) / 1024) * count };
+    // A strategy naming only FARGATE_SPOT runs every task on Spot (a mixed one is not used here).
+    const onSpot = JSON.stringify(service.props.CapacityProviderStrategy ?? []).includes('"FARGATE_SPOT"');
+    if (onSpot) {
+      spot = { vcpu: spot.vcpu + size.vcpu, gb: spot.gb + size.gb };
+      spotTasks += count;
+    } else {
+      vcpu += size.vcpu;
+      gb += size.gb;
+      taskCount += count;
+    }
   }
   add('compute (Fargate)', [
-    {
-      usd: month(prices.fargateVcpuHour, vcpu) + month(prices.fargateGbHour, gb),
-      price: [prices.fargateVcpuHour, prices.fargateGbHour],
-      detail: `${taskCount} tasks at minimum scale: ${vcpu} vCPU, ${gb} GB`,
-    },
+    ...(taskCount > 0
+      ? [
+          {
+            usd: month(prices.fargateVcpuHour, vcpu) + month(prices.fargateGbHour, gb),
+            price: [prices.fargateVcpuHour, prices.fargateGbHour],
+            detail: `${taskCount} tasks at minimum scale: ${vcpu} vCPU, ${gb} GB`,
+          },
+        ]
+      : []),
+    ...(spotTasks > 0
+      ? [
+          {
+            usd: month(prices.fargateSpotVcpuHour, spot.vcpu) + month(prices.fargateSpotGbHour, spot.gb),
+            price: [prices.fargateSpotVcpuHour, prices.fargateSpotGbHour],
+            detail: `${spotTasks} Spot tasks at minimum scale: ${spot.vcpu} vCPU, ${spot.gb} GB`,
+          },
+        ]
+      : []),
   ]);
 
   // Databases: each instance (a replica is one), Multi-AZ doubles instance and storage.
@@ -200,9 +226,11 @@ export function estimateStage(input: EstimateInput): StageEstimate {
   // Network: NAT gateways (hours + assumed traffic), their public addresses, interface endpoints per zone.
   const nats = ofType('AWS::EC2::NatGateway').length;
   const eips = ofType('AWS::EC2::EIP').length;
-  add(
-    'NAT gateways',
-    nats === 0
+  // NAT instances: the instance, its own public address and its root volume (8 GB, the size of
+  // the Amazon Linux 2023 image); no per-GB processing charge.
+  const natInstances = ofType('AWS::EC2::Instance').filter((i) => i.props.SourceDestCheck === false);
+  add('NAT', [
+    ...(nats === 0
       ? []
       : [
           {
@@ -213,8 +241,17 @@ export function estimateStage(input: EstimateInput): StageEstimate {
             price: [prices.natGatewayHour, prices.natGatewayGb, prices.publicIpv4Hour],
             detail: `${nats} gateway(s), ${usage.natGb} GB processed (assumed), ${eips} public IPv4`,
           },
-        ],
-  );
+        ]),
+    ...natInstances.map((i) => {
+      const type = String(i.props.InstanceType);
+      const instance = lookup(prices.ec2InstanceHour, type, 'EC2 instance');
+      return {
+        usd: month(instance) + month(prices.publicIpv4Hour) + prices.ebsGp3GbMonth.usd * NAT_ROOT_GB,
+        price: [instance, prices.publicIpv4Hour, prices.ebsGp3GbMonth],
+        detail: `1 ${type} instance, 1 public IPv4, ${NAT_ROOT_GB} GB gp3`,
+      };
+    }),
+  ]);
   const endpointZones = ofType('AWS::EC2::VPCEndpoint')
     .filter((e) => e.props.VpcEndpointType === 'Interface')
     .reduce((sum, e) => sum + (Array.isArray(e.props.SubnetIds) ? e.props.SubnetIds.length : 1), 0);

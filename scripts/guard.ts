@@ -228,6 +228,8 @@ export function findDestructiveChanges(stack: string, before: object, after: obj
     const type = change.oldResourceType ?? change.newResourceType;
     const refused = refusedCodeDeployUpdate(change);
     if (refused) changes.push({ stack, logicalId, type: type!, impact: 'refused', reason: refused });
+    const replaced = replacedCodeDeployService(change);
+    if (replaced) changes.push({ stack, logicalId, type: type!, impact: 'replace', reason: replaced });
     if (type === undefined || !isStateful(change)) return;
     const impact = refineImpact(type, change) ?? REPORTED_IMPACTS[change.changeImpact];
     if (impact === undefined || impact === 'none') return;
@@ -464,6 +466,29 @@ function refusedCodeDeployUpdate(change: ResourceDifference): string | undefined
   if (change.changeImpact === ResourceImpact.WILL_REPLACE) return undefined;
   const changed = CODE_DEPLOY_FIXED.filter((name) => change.propertyUpdates[name] !== undefined);
   return changed.length > 0 ? `${changed.join(', ')} changed. ${CODE_DEPLOY_FIX}` : undefined;
+}
+
+/**
+ * Why replacing this CODE_DEPLOY service loses traffic; undefined when the change does not
+ * replace one. CloudFormation knows the service's `LoadBalancers` as synthesized (the blue
+ * target group), not which group CodeDeploy left the listener on: after a swap the new service
+ * registers its tasks with the idle group while the listener keeps forwarding to the old
+ * service's group, which empties as the old service is deleted.
+ */
+function replacedCodeDeployService(change: ResourceDifference): string | undefined {
+  if (change.oldResourceType !== 'AWS::ECS::Service' || change.newResourceType !== 'AWS::ECS::Service')
+    return undefined;
+  if (change.oldValue?.Properties?.DeploymentController?.Type !== 'CODE_DEPLOY') return undefined;
+  if (change.changeImpact !== ResourceImpact.WILL_REPLACE) return undefined;
+  const causes = Object.entries(change.propertyUpdates)
+    .filter(([, d]) => d.changeImpact === ResourceImpact.WILL_REPLACE)
+    .map(([name]) => name);
+  return (
+    `${causes.join(', ') || 'the service'}: CloudFormation replaces this CODE_DEPLOY service, and the new one ` +
+    'registers with the blue target group while the listener may forward to green after a swap: the site goes ' +
+    'dark until the next deployment. Before deploying, see which group the production listener forwards to; if ' +
+    'green, run one more deployment so blue is live again (or accept the outage in dev); then allowlist it'
+  );
 }
 
 /**

@@ -73,6 +73,9 @@ export const csl: SystemDefinition = {
       domainName: 'dev.cfpcsl.com',
       hostedZoneId: 'Z0000000000CSLDEV',
       alertEmails: ['csl-dev-alerts@example.com'],
+      // The dev tier's target (README, "What it costs"): synth fails above it, and AWS Budgets
+      // alerts the stage's topic at 80 % of it forecast and 100 % actual.
+      budgetUsd: 150,
       network: { cidr: '10.10.0.0/16' },
       // The name the deployed broker was created with; a new name would replace it.
       rabbitmq: { brokerName: 'CslDevData-Rabbitmq-5CAF76AA' },

@@ -86,6 +86,9 @@ export const shipment: SystemDefinition = {
       domainName: 'dev.shipmentapp.com',
       hostedZoneId: 'Z0000000000SHIPDEV',
       alertEmails: ['shipment-dev-alerts@example.com'],
+      // The dev tier's target (README, "What it costs"): synth fails above it, and AWS Budgets
+      // alerts the stage's topic at 80 % of it forecast and 100 % actual.
+      budgetUsd: 150,
       network: { cidr: '10.20.0.0/16' },
       // Dev reaches a test copy of the ERP over a site-to-site VPN; the zone answers for the host.
       externalDatabases: {

@@ -138,6 +138,7 @@ export class BlueGreenDeployment extends Construct {
         taskDefinition: props.taskDefinition,
         containerName: web.containerName,
         containerPort: web.containerPort,
+        capacityProviderStrategy: web.capacityProviderStrategies,
       },
       hooks: { beforeInstall, afterAllowTestTraffic: this.smokeTest },
       timeout: Duration.minutes(deployment.timeoutMinutes),

@@ -18,7 +18,7 @@ import { hookBudgetMinutes } from '../../config/deployment-budget';
 import { Migrations, type MigratedDatabase } from './migrations';
 import type { LoadBalancer } from './load-balancer';
 import type { SecurityGroupLookup } from './service-security-groups';
-import { addWebService } from './web-service';
+import { addWebService, fargateCapacity, SPOT } from './web-service';
 
 /** Where Laravel lives in the image, and what it writes at run time. */
 const APP_ROOT = '/var/www/html';
@@ -84,12 +84,14 @@ export class LaravelService extends Construct {
   public readonly migrations?: Migrations;
   private readonly cluster: ecs.ICluster;
   private readonly execEnabled: boolean;
+  private readonly spot: boolean;
 
   constructor(scope: Construct, id: string, props: LaravelServiceProps) {
     super(scope, id);
     const { config } = props;
     this.cluster = props.cluster;
     this.execEnabled = config.deployment.execEnabled;
+    this.spot = config.scaling.spot;
     const image = config.images[props.image];
     if (!image || image.runtime !== 'laravel') {
       throw new Error(`LaravelService: '${props.image}' is not a Laravel image of ${config.system}`);
@@ -288,7 +290,9 @@ export class LaravelService extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       enableExecuteCommand: this.execEnabled,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
+      capacityProviderStrategies: this.spot ? SPOT : undefined,
     });
+    fargateCapacity(service, this.cluster, this.spot);
     if (this.execEnabled) task.enableExec();
     this.services[name] = service;
     return service;

@@ -28,7 +28,32 @@ export interface WebService {
   /** The container and port the load balancer sends traffic to. */
   readonly containerName: string;
   readonly containerPort: number;
+  /**
+   * The service's capacity provider strategy, which every CodeDeploy deployment must repeat in
+   * its AppSpec: a deployment whose AppSpec has none removes the strategy from the service
+   * (aws/containers-roadmap#1752). Undefined for the `FARGATE` launch type.
+   */
+  readonly capacityProviderStrategies?: ecs.CapacityProviderStrategy[];
 }
+
+/**
+ * Where a stage's services run: Fargate Spot (config `scaling.spot`) through the cluster's
+ * capacity providers, else the `FARGATE` launch type. The service waits for the cluster's
+ * capacity provider association: without it ECS refuses the strategy ("The specified capacity
+ * provider strategy cannot contain a capacity provider that is not associated with the cluster").
+ */
+export function fargateCapacity(
+  service: ecs.FargateService,
+  cluster: ecs.ICluster,
+  spot: boolean,
+): ecs.CapacityProviderStrategy[] | undefined {
+  if (!spot) return undefined;
+  service.node.addDependency(cluster);
+  return SPOT;
+}
+
+/** Every task on Fargate Spot. */
+export const SPOT: ecs.CapacityProviderStrategy[] = [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }];
 
 /**
  * A Fargate service that takes traffic for one host, deployed blue/green by CodeDeploy (the
@@ -44,6 +69,7 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
     securityGroups: [o.securityGroup],
     assignPublicIp: false,
     deploymentController: { type: ecs.DeploymentControllerType.CODE_DEPLOY },
+    capacityProviderStrategies: o.config.scaling.spot ? SPOT : undefined,
     // Keep full capacity when ECS replaces an unhealthy task between deployments.
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
@@ -52,6 +78,7 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
     enableExecuteCommand: o.config.deployment.execEnabled,
     propagateTags: ecs.PropagatedTagSource.SERVICE,
   });
+  const capacityProviderStrategies = fargateCapacity(service, o.cluster, o.config.scaling.spot);
   if (o.config.deployment.execEnabled) o.task.enableExec();
   const targets = o.loadBalancer.addTarget({
     name: pascal(o.name),
@@ -90,5 +117,5 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
     adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
     cooldown: Duration.minutes(2),
   });
-  return { service, targets, containerName, containerPort: port };
+  return { service, targets, containerName, containerPort: port, capacityProviderStrategies };
 }

@@ -67,6 +67,8 @@ export class AppStack extends StageStack {
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+      // FARGATE and FARGATE_SPOT, for stages whose services run on Spot (scaling.spot).
+      enableFargateCapacityProviders: config.scaling.spot,
       executeCommandConfiguration: config.deployment.execEnabled
         ? this.execSessionLogging(config.logRetentionDays as logs.RetentionDays, logRemovalPolicy)
         : undefined,

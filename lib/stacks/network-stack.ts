@@ -25,6 +25,7 @@ export class NetworkStack extends StageStack {
       cidr: config.network.cidr,
       availabilityZones: config.availabilityZones,
       natGateways: natGatewayCount(config),
+      nat: config.network.nat,
       interfaceEndpoints: config.network.interfaceEndpoints,
       flowLogRetention: config.network.flowLogRetentionDays as logs.RetentionDays,
       removalPolicy: removalPolicyFor(config),

@@ -271,3 +271,30 @@ describe('no stack traces', () => {
     expect(found).toEqual([expect.stringMatching(/^csl\.dev\.services\.admin: /)]);
   });
 });
+
+describe('dev-tier savings kept out of prod', () => {
+  test('a NAT instance in prod', () => {
+    const bad = edited(shipment, (d) => {
+      d.stages.prod.network = { ...d.stages.prod.network, nat: 'instance' };
+    });
+    expect(problems(bad, 'prod')).toEqual([
+      "shipment.prod.network.nat: prod needs managed NAT gateways; a NAT instance is a single point of failure (set nat: 'gateway')",
+    ]);
+  });
+
+  test('Fargate Spot in prod', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.prod.scaling = { ...d.stages.prod.scaling, spot: true };
+    });
+    expect(problems(bad, 'prod')).toEqual([
+      'csl.prod.scaling.spot: prod runs on on-demand Fargate: Spot stops tasks at two minutes notice with no on-demand fallback (set spot: false)',
+    ]);
+  });
+
+  test('a NAT that is neither a gateway nor an instance', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.dev.network = { ...d.stages.dev.network, nat: 'nat-box' };
+    });
+    expect(problems(bad, 'dev')).toEqual([expect.stringMatching(/^csl\.dev\.network\.nat: .*'gateway'.*'instance'/)]);
+  });
+});

@@ -537,6 +537,23 @@ describe('updates ECS refuses on a CODE_DEPLOY service', () => {
     ]);
   });
 
+  test('flags a CODE_DEPLOY service CloudFormation would replace (a launch type to Spot switch), not a rolling one', () => {
+    // LaunchType is create-only (AWS::ECS::Service schema), and aws-cdk-lib leaves it out once a
+    // capacity provider strategy is set: turning scaling.spot on or off replaces every service.
+    const spot = { LaunchType: undefined, CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }] };
+    const onDemand = { LaunchType: 'FARGATE' };
+    expect(
+      findDestructiveChanges('Csl-Staging/App', service('CODE_DEPLOY', onDemand), service('CODE_DEPLOY', spot)),
+    ).toEqual([
+      expect.objectContaining({
+        logicalId: 'WebService1234',
+        impact: 'replace',
+        reason: expect.stringMatching(/^LaunchType: .*blue target group.*listener/),
+      }),
+    ]);
+    expect(findDestructiveChanges('Csl-Staging/App', service('ECS', onDemand), service('ECS', spot))).toEqual([]);
+  });
+
   test('lets through what ECS does update, and the same change on a rolling (ECS) service', () => {
     expect(
       findDestructiveChanges('Csl-Prod/App', service('CODE_DEPLOY'), service('CODE_DEPLOY', { DesiredCount: 3 })),

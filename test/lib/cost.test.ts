@@ -33,11 +33,12 @@ describe('cost estimate', () => {
     });
     const byItem = Object.fromEntries(estimate.lines.map((l) => [l.item, l.usd]));
     // By hand, 730 hours a month, us-east-1:
-    //   Fargate: web, worker and scheduler 0.25 vCPU/0.5 GB each = 0.75 vCPU, 1.5 GB
-    //            (0.75 × 0.04048 + 1.5 × 0.004445) × 730                = 27.03
+    //   Fargate: web, worker and scheduler on Spot, 0.25 vCPU/0.5 GB each = 0.75 vCPU, 1.5 GB
+    //            (0.75 × 0.01264791 + 1.5 × 0.00138883) × 730            =  8.45
     //   RDS:     t4g.micro 0.016 × 730 + 20 GB × 0.115                  = 13.98
     //   Valkey:  cluster of 1 shard + 1 replica: 2 × 0.0128 × 730        = 18.69
-    //   NAT:     0.045 × 730 + 20 GB × 0.045 + 1 IPv4 × 0.005 × 730     = 37.40
+    //   NAT:     a t4g.nano instance 0.0042 × 730 + 1 IPv4 × 0.005 × 730
+    //            + 8 GB gp3 root volume × 0.08                          =  7.36
     //   ALB:     0.0225 × 730 + 1 LCU × 0.008 × 730                     = 22.27 (22.265)
     //   WAF:     5 + 7 rules (5 managed, rate, body size) × 1 + 1 M × 0.60 = 12.60
     //   Logs:    23 alarms × 0.10 + 1 dashboard × 3 + 5 GB × (0.50+0.03) =  7.95
@@ -46,17 +47,43 @@ describe('cost estimate', () => {
     //   Secrets: 4 (master, app user, AUTH token, APP_KEY) × 0.40
     //            + 4 KMS keys (data, alerts, topic, ECS Exec) × 1          =  5.60
     expect(byItem).toEqual({
-      'compute (Fargate)': 27.03,
+      'compute (Fargate)': 8.45,
       'databases (RDS)': 13.98,
       'cache (ElastiCache)': 18.69,
-      'NAT gateways': 37.4,
+      NAT: 7.36,
       'load balancer': expect.closeTo(22.27, 1),
       'CDN + WAF': 12.6,
       'logs and metrics': 7.95,
       'hybrid network': 37,
       'secrets and keys': 5.6,
     });
-    expect(estimate.total).toBeCloseTo(182.52, 1);
+    expect(estimate.total).toBeCloseTo(133.9, 1);
+  });
+
+  test.each([
+    ['Csl-Dev', 'eu-west-1'],
+    ['Shipment-Dev', 'us-east-1'],
+  ])('%s, the dev tier as its system configures it, costs at most 150 USD a month (issue 14)', (stage, region) => {
+    const estimate = estimateStage({ region, tier: 'dev', templates: stageTemplates(stage) });
+    expect(estimate.total).toBeLessThanOrEqual(150);
+    // Without giving up what dev is for: prod's engines, TLS at the load balancer, blue/green.
+    const resources = (id: string) => stageTemplates(id).flatMap((t) => Object.values(t.Resources ?? {}));
+    const engines = (id: string) =>
+      new Set(
+        resources(id)
+          .filter((r) =>
+            ['AWS::RDS::DBInstance', 'AWS::ElastiCache::ReplicationGroup', 'AWS::AmazonMQ::Broker'].includes(r.Type),
+          )
+          .map((r) => `${r.Type} ${String(r.Properties?.Engine ?? r.Properties?.EngineType ?? '(replica)')}`),
+      );
+    const prod = stage.replace('-Dev', '-Prod');
+    expect([...engines(stage)].filter((e) => !e.endsWith('(replica)')).sort()).toEqual(
+      [...engines(prod)].filter((e) => !e.endsWith('(replica)')).sort(),
+    );
+    const types = new Set(resources(stage).map((r) => r.Type));
+    for (const type of ['AWS::CertificateManager::Certificate', 'AWS::CodeDeploy::DeploymentGroup']) {
+      expect([stage, type, types.has(type)]).toEqual([stage, type, true]);
+    }
   });
 
   test('MySQL 8.0 past its standard support adds Extended Support per vCPU, standby included', () => {

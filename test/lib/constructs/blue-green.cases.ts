@@ -16,6 +16,48 @@ export function blueGreenCases(f: StageFixture): void {
     'linear-10-1': 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
   };
 
+  describe('Fargate Spot (scaling.spot)', () => {
+    test.each(ALL)(
+      '%s: services run where the tier says; on Spot each waits for the cluster’s capacity providers and every AppSpec repeats the strategy',
+      (id) => {
+        const { t, config } = get(id);
+        const services = resources(t, 'AWS::ECS::Service');
+        expect(services.length).toBe(Object.keys(config.services).length);
+        const [association] = resources(t, 'AWS::ECS::ClusterCapacityProviderAssociations');
+        if (!config.scaling.spot) {
+          // LaunchType is create-only (AWS::ECS::Service): on-demand tiers keep the launch type.
+          for (const [, s] of services)
+            expect([s.Properties.LaunchType, s.Properties.CapacityProviderStrategy]).toEqual(['FARGATE', undefined]);
+          expect(association).toBeUndefined();
+          return;
+        }
+        // ECS refuses a strategy naming a provider the cluster is not associated with.
+        expect(association[1].Properties.CapacityProviders).toEqual(expect.arrayContaining(['FARGATE_SPOT']));
+        for (const [sid, s] of services) {
+          expect([sid, s.Properties.LaunchType, s.Properties.CapacityProviderStrategy]).toEqual([
+            sid,
+            undefined,
+            [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+          ]);
+          expect([sid, s.DependsOn]).toEqual([sid, expect.arrayContaining([association[0]])]);
+        }
+        // CodeDeploy drops a strategy its AppSpec does not name (aws/containers-roadmap#1752).
+        const deployments = resources(t, 'Custom::EcsDeployment');
+        expect(deployments).toHaveLength(Object.values(config.services).filter((s) => s.host).length);
+        for (const [did, d] of deployments) {
+          const appSpec =
+            JSON.parse(JSON.stringify(d.Properties)).appSpecContent?.content ?? JSON.stringify(d.Properties);
+          expect([did, String(appSpec)]).toEqual([
+            did,
+            expect.stringContaining(
+              '"CapacityProviderStrategy\\":[{\\"CapacityProvider\\":\\"FARGATE_SPOT\\",\\"Weight\\":1}]',
+            ),
+          ]);
+        }
+      },
+    );
+  });
+
   describe('deployment groups', () => {
     test.each(ALL)('%s: one blue/green deployment group per web service, with the tier’s shifting and wait', (id) => {
       const { t, config } = get(id);

@@ -1,9 +1,13 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { resolveStage, type StageName } from '../../../config';
 import { csl } from '../../../config/systems/csl';
 import { shipment } from '../../../config/systems/shipment';
-import { Network } from '../../../lib/constructs/network';
+import { NAT_USER_DATA, Network } from '../../../lib/constructs/network';
 import { NetworkStack } from '../../../lib/stacks/network-stack';
 import { testApp } from '../../helpers';
 
@@ -38,10 +42,77 @@ describe('NetworkStack', () => {
     prod.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.22.0.0/16' });
   });
 
-  test('has one NAT gateway in dev and staging, one per zone in prod', () => {
-    dev.resourceCountIs('AWS::EC2::NatGateway', 1);
+  test('the NAT instance boots into a NAT: its user data, run with fake dnf and iptables, retries the install and masquerades out of the default route', () => {
+    const [instance] = Object.values(dev.findResources('AWS::EC2::Instance'));
+    const script = instance.Properties.UserData['Fn::Base64'] as string;
+    expect(script).toBe(['#!/bin/bash', ...NAT_USER_DATA].join('\n'));
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat-user-data-'));
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    const fake = (name: string, body: string) =>
+      fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $*" >> ${dir}/calls\n${body}\n`, {
+        mode: 0o755,
+      });
+    // dnf loses the first-boot race twice (aws/aws-cdk#36717), then installs.
+    fake('dnf', `n=$(grep -c '^dnf' ${dir}/calls); [ "$n" -ge 3 ]`);
+    fake('ip', 'echo "default via 10.10.0.1 dev ens5 proto dhcp src 10.10.0.10 metric 512"');
+    for (const name of ['systemctl', 'sysctl', 'iptables', 'service', 'sleep']) fake(name, 'exit 0');
+    // The script's one file goes under the scratch directory instead of /etc.
+    const local = script.replaceAll('/etc/sysctl.d/', `${dir}/`);
+    const run = spawnSync('/bin/bash', ['-e', '-c', local], {
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c.startsWith('dnf '))).toHaveLength(3);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        'systemctl enable --now iptables',
+        'iptables -t nat -A POSTROUTING -o ens5 -j MASQUERADE',
+        'iptables -F FORWARD',
+        'service iptables save',
+      ]),
+    );
+    expect(fs.readFileSync(path.join(dir, 'custom-ip-forwarding.conf'), 'utf8')).toBe('net.ipv4.ip_forward=1\n');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('has one NAT instance in dev, one NAT gateway in staging, one gateway per zone in prod', () => {
+    dev.resourceCountIs('AWS::EC2::NatGateway', 0);
+    dev.resourceCountIs('AWS::EC2::Instance', 1);
     staging.resourceCountIs('AWS::EC2::NatGateway', 1);
+    staging.resourceCountIs('AWS::EC2::Instance', 0);
     prod.resourceCountIs('AWS::EC2::NatGateway', 3);
+  });
+
+  test('the dev NAT instance forwards for the VPC only: own public address, IMDSv2, encrypted root volume', () => {
+    const [[id, instance]] = Object.entries(dev.findResources('AWS::EC2::Instance'));
+    expect(instance.Properties).toEqual(
+      expect.objectContaining({
+        InstanceType: 't4g.nano',
+        SourceDestCheck: false,
+        // The public subnets assign no address; without its own the NAT reaches nothing (aws/aws-cdk#31711).
+        NetworkInterfaces: [expect.objectContaining({ AssociatePublicIpAddress: true, DeviceIndex: '0' })],
+        BlockDeviceMappings: [expect.objectContaining({ Ebs: expect.objectContaining({ Encrypted: true }) })],
+      }),
+    );
+    dev.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } },
+    });
+    // Inbound only from the VPC's range (the provider's default admits 0.0.0.0/0).
+    const groups = dev.findResources('AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: Match.stringLikeRegexp('NAT instances') },
+    });
+    expect(Object.values(groups).map((g) => g.Properties.SecurityGroupIngress)).toEqual([
+      [expect.objectContaining({ CidrIp: '10.10.0.0/16', IpProtocol: '-1' })],
+    ]);
+    // Every private subnet's default route goes to it.
+    const privateRoutes = Object.entries(dev.findResources('AWS::EC2::Route')).filter(([rid]) =>
+      rid.includes('Private'),
+    );
+    expect(privateRoutes.map(([, r]) => r.Properties.InstanceId)).toEqual([{ Ref: id }, { Ref: id }]);
   });
 
   test('gives isolated subnets no route out', () => {
