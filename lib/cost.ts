@@ -9,14 +9,14 @@
  * Route 53's public zone (it exists before the stage) and DNS queries, transit-gateway and VPN
  * traffic, taxes, and discounts.
  */
-import { EXTENDED_SUPPORT, HOURS_PER_MONTH, PRICES, PRICES_DATE, RDS_VCPUS, USAGE, type Price } from '../config/prices';
-
-/** GB of a NAT instance's root volume: the size of the Amazon Linux 2023 image's snapshot. */
-const NAT_ROOT_GB = 8;
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ResolvedConfig } from '../config';
+import { EXTENDED_SUPPORT, HOURS_PER_MONTH, PRICES, PRICES_DATE, RDS_VCPUS, USAGE, type Price } from '../config/prices';
 import { stageId } from './stages/system-stage';
+
+/** GB of a NAT instance's root volume: the size of the Amazon Linux 2023 image's snapshot. */
+const NAT_ROOT_GB = 8;
 
 /** A CloudFormation template, as far as the estimate reads it. */
 export interface Template {

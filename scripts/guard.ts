@@ -165,9 +165,11 @@ const VERBS: Record<DestructiveImpact, string> = {
  * desired count, deployment configuration, health check grace period, placement and tag
  * settings; "if the network configuration, platform version, task definition, or load balancer
  * need to be updated, create a new CodeDeploy deployment" (ECS API reference, UpdateService).
- * The task definition goes through the app's CodeDeploy deployment already.
+ * The task definition goes through the app's CodeDeploy deployment already. A new capacity
+ * provider strategy needs a forced new deployment, which a CODE_DEPLOY service refuses
+ * (aws/aws-cdk#34631); this app's deployments carry the strategy in their AppSpec instead.
  */
-const CODE_DEPLOY_FIXED = ['NetworkConfiguration', 'LoadBalancers'];
+const CODE_DEPLOY_FIXED = ['NetworkConfiguration', 'LoadBalancers', 'CapacityProviderStrategy'];
 
 /** What to do instead of a refused update of a CODE_DEPLOY service. */
 const CODE_DEPLOY_FIX =

@@ -1,5 +1,6 @@
-import { Aspects, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aspects, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
@@ -24,22 +25,70 @@ const INTERFACE_ENDPOINTS: Record<string, ec2.InterfaceVpcEndpointAwsService> = 
  */
 export const NAT_INSTANCE_TYPE = 't4g.nano';
 
+/** Where a NAT instance reports to CloudFormation that it forwards (its creation policy). */
+export interface NatSignalTarget {
+  readonly region: string;
+  readonly stackName: string;
+  readonly logicalId: string;
+}
+
 /**
- * What the NAT instance runs at boot: IP forwarding and masquerading out of its default route.
- * aws-cdk-lib's default commands install iptables-services with one `yum install`, which can
- * lose a race with the instance's own dnf run at first boot and leave the NAT without rules
- * (aws/aws-cdk#36717); here the install is retried, and the interface comes from `ip route`
- * (iproute is in every Amazon Linux 2023 image; `route` needs net-tools).
+ * What a NAT instance runs at boot (cloud-init, once per instance): IP forwarding and
+ * masquerading out of its default route, kept for the next boot, then a signal to
+ * CloudFormation, which waits for it (a creation policy) before it moves the private subnets'
+ * routes to the instance. A NAT that did not come up fails the deploy instead of cutting egress.
+ *
+ * - aws-cdk-lib's default commands install iptables-services with one `yum install`, which can
+ *   lose a race with the first boot's own dnf run (aws/aws-cdk#36717): retried here. A swap file
+ *   first, as dnf has been OOM-killed on 0.5 GiB instances.
+ * - The rules are written with `iptables-save` to the file iptables.service loads at boot; the
+ *   `service iptables save` of the defaults needs initscripts, which AL2023 does not ship, and
+ *   without it a reboot would bring back the package's default rules (FORWARD rejected).
+ * - The interface comes from `ip route` (iproute is in every AL2023 image; `route` needs net-tools).
  */
-export const NAT_USER_DATA = [
-  'for attempt in 1 2 3 4 5 6; do dnf install -y iptables-services && break; sleep 10; done',
-  'systemctl enable --now iptables',
-  'echo "net.ipv4.ip_forward=1" > /etc/sysctl.d/custom-ip-forwarding.conf',
-  'sysctl -p /etc/sysctl.d/custom-ip-forwarding.conf',
-  'iptables -t nat -A POSTROUTING -o "$(ip route show default | awk \'{print $5; exit}\')" -j MASQUERADE',
-  'iptables -F FORWARD',
-  'service iptables save',
-];
+export function natUserData(target: NatSignalTarget): string {
+  return [
+    '#!/bin/bash',
+    'set -uo pipefail',
+    'signal() {',
+    "  token=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
+    '  id=$(curl -sf -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id)',
+    '  for attempt in 1 2 3 4 5; do',
+    `    aws cloudformation signal-resource --region ${target.region} --stack-name ${target.stackName} --logical-resource-id ${target.logicalId} --unique-id "$id" --status "$1" && return 0`,
+    '    sleep 10',
+    '  done',
+    '  return 1',
+    '}',
+    'nat() {',
+    '  if [ ! -f /swapfile ]; then',
+    '    dd if=/dev/zero of=/swapfile bs=1M count=512 && chmod 600 /swapfile && mkswap /swapfile && swapon /swapfile || true',
+    '  fi',
+    '  installed=no',
+    '  for attempt in 1 2 3 4 5 6; do',
+    '    if dnf install -y iptables-services; then installed=yes; break; fi',
+    '    sleep 10',
+    '  done',
+    '  [ "$installed" = yes ] || return 1',
+    "  iface=$(ip route show default | awk '{print $5; exit}')",
+    '  [ -n "$iface" ] || return 1',
+    '  echo "net.ipv4.ip_forward=1" > /etc/sysctl.d/custom-ip-forwarding.conf || return 1',
+    '  sysctl -p /etc/sysctl.d/custom-ip-forwarding.conf || return 1',
+    '  systemctl enable --now iptables || return 1',
+    '  iptables -t nat -A POSTROUTING -o "$iface" -j MASQUERADE || return 1',
+    '  iptables -F FORWARD || return 1',
+    '  iptables-save > /etc/sysconfig/iptables || return 1',
+    '  # What a NAT needs, as the next boot will find it.',
+    '  [ "$(sysctl -n net.ipv4.ip_forward)" = 1 ] || return 1',
+    '  grep -q -- "-A POSTROUTING -o $iface -j MASQUERADE" /etc/sysconfig/iptables || return 1',
+    '  systemctl is-enabled iptables',
+    '}',
+    'if nat; then signal SUCCESS; else signal FAILURE; exit 1; fi',
+    '',
+  ].join('\n');
+}
+
+/** How long CloudFormation waits for a NAT instance's signal: boot, retried installs, the signal. */
+export const NAT_SIGNAL_TIMEOUT = 'PT15M';
 
 /** Properties of {@link Network}. */
 export interface NetworkProps {
@@ -170,7 +219,20 @@ export class Network extends Construct {
    */
   private hardenNatInstances(provider: ec2.NatInstanceProviderV2, cidr: string): void {
     provider.connections.allowFrom(ec2.Peer.ipv4(cidr), ec2.Port.allTraffic(), 'Traffic to forward, from the VPC');
+    const stack = Stack.of(this);
     for (const instance of provider.gatewayInstances) {
+      // Each instance reports on itself, so the user data names its own logical id.
+      const cfn = instance.instance;
+      cfn.userData = Fn.base64(
+        natUserData({ region: stack.region, stackName: stack.stackName, logicalId: stack.getLogicalId(cfn) }),
+      );
+      cfn.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: NAT_SIGNAL_TIMEOUT } };
+      instance.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['cloudformation:SignalResource'], resources: [stack.stackId] }),
+      );
+      // The grant must exist before the instance boots and signals.
+      const policy = instance.role.node.tryFindChild('DefaultPolicy');
+      if (policy) cfn.node.addDependency(policy);
       Aspects.of(instance).add(new ec2.InstanceRequireImdsv2Aspect());
       instance.instance.blockDeviceMappings = [
         { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } },
@@ -200,6 +262,7 @@ function natInstanceProvider(): ec2.NatInstanceProviderV2 {
     machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
     associatePublicIpAddress: true,
     defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
-    userData: ec2.UserData.custom(['#!/bin/bash', ...NAT_USER_DATA].join('\n')),
+    // Replaced per instance by natUserData, which names the instance (Network.hardenNatInstances).
+    userData: ec2.UserData.custom(''),
   });
 }

@@ -554,6 +554,23 @@ describe('updates ECS refuses on a CODE_DEPLOY service', () => {
     expect(findDestructiveChanges('Csl-Staging/App', service('ECS', onDemand), service('ECS', spot))).toEqual([]);
   });
 
+  test('flags a new capacity provider strategy on a CODE_DEPLOY service updated in place', () => {
+    const spot = (weight: number) => ({
+      CapacityProviderStrategy: [
+        { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: weight },
+      ],
+    });
+    expect(
+      findDestructiveChanges('Csl-Dev/App', service('CODE_DEPLOY', spot(1)), service('CODE_DEPLOY', spot(3))),
+    ).toEqual([
+      expect.objectContaining({
+        impact: 'refused',
+        reason: expect.stringMatching(/^CapacityProviderStrategy changed/),
+      }),
+    ]);
+  });
+
   test('lets through what ECS does update, and the same change on a rolling (ECS) service', () => {
     expect(
       findDestructiveChanges('Csl-Prod/App', service('CODE_DEPLOY'), service('CODE_DEPLOY', { DesiredCount: 3 })),

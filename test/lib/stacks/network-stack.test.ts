@@ -7,7 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { resolveStage, type StageName } from '../../../config';
 import { csl } from '../../../config/systems/csl';
 import { shipment } from '../../../config/systems/shipment';
-import { NAT_USER_DATA, Network } from '../../../lib/constructs/network';
+import { natUserData, Network } from '../../../lib/constructs/network';
 import { NetworkStack } from '../../../lib/stacks/network-stack';
 import { testApp } from '../../helpers';
 
@@ -42,41 +42,79 @@ describe('NetworkStack', () => {
     prod.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.22.0.0/16' });
   });
 
-  test('the NAT instance boots into a NAT: its user data, run with fake dnf and iptables, retries the install and masquerades out of the default route', () => {
-    const [instance] = Object.values(dev.findResources('AWS::EC2::Instance'));
+  describe('the NAT instance’s boot script, run with fake dnf, iptables and aws', () => {
+    const [[logicalId, instance]] = Object.entries(dev.findResources('AWS::EC2::Instance'));
     const script = instance.Properties.UserData['Fn::Base64'] as string;
-    expect(script).toBe(['#!/bin/bash', ...NAT_USER_DATA].join('\n'));
 
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat-user-data-'));
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    const fake = (name: string, body: string) =>
-      fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $*" >> ${dir}/calls\n${body}\n`, {
-        mode: 0o755,
-      });
-    // dnf loses the first-boot race twice (aws/aws-cdk#36717), then installs.
-    fake('dnf', `n=$(grep -c '^dnf' ${dir}/calls); [ "$n" -ge 3 ]`);
-    fake('ip', 'echo "default via 10.10.0.1 dev ens5 proto dhcp src 10.10.0.10 metric 512"');
-    for (const name of ['systemctl', 'sysctl', 'iptables', 'service', 'sleep']) fake(name, 'exit 0');
-    // The script's one file goes under the scratch directory instead of /etc.
-    const local = script.replaceAll('/etc/sysctl.d/', `${dir}/`);
-    const run = spawnSync('/bin/bash', ['-e', '-c', local], {
-      env: { PATH: `${bin}:/usr/bin:/bin` },
-      encoding: 'utf8',
+    /** Runs the script with fakes on PATH and its files under a scratch directory; returns what it did. */
+    function boot(world: { dnfFailures: number; saved?: string }) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat-user-data-'));
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const fake = (name: string, body: string) =>
+        fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $*" >> ${dir}/calls\n${body}\n`, {
+          mode: 0o755,
+        });
+      // dnf loses the first-boot race (aws/aws-cdk#36717) this many times, then installs.
+      fake('dnf', `n=$(grep -c '^dnf' ${dir}/calls); [ "$n" -gt ${world.dnfFailures} ]`);
+      fake('ip', 'echo "default via 10.10.0.1 dev ens5 proto dhcp src 10.10.0.10 metric 512"');
+      fake('sysctl', `[ "$1" = -n ] && cut -d= -f2 ${dir}/custom-ip-forwarding.conf; exit 0`);
+      fake('iptables-save', `printf '%s\\n' ${JSON.stringify(world.saved ?? '-A POSTROUTING -o ens5 -j MASQUERADE')}`);
+      fake('curl', 'case "$*" in *api/token*) echo tok ;; *instance-id*) echo i-0123 ;; esac');
+      for (const name of ['systemctl', 'iptables', 'aws', 'sleep', 'dd', 'chmod', 'mkswap', 'swapon'])
+        fake(name, 'exit 0');
+      const local = script
+        .replaceAll('/etc/sysctl.d/', `${dir}/`)
+        .replaceAll('/etc/sysconfig/', `${dir}/`)
+        .replaceAll('/swapfile', `${dir}/swapfile`);
+      const run = spawnSync('/bin/bash', ['-c', local], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
+      const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n');
+      fs.rmSync(dir, { recursive: true, force: true });
+      return {
+        status: run.status,
+        calls,
+        signals: calls.filter((c) => c.startsWith('aws cloudformation signal-resource')),
+      };
+    }
+    const signal = (status: string) =>
+      `aws cloudformation signal-resource --region eu-west-1 --stack-name Network --logical-resource-id ${logicalId} --unique-id i-0123 --status ${status}`;
+
+    test('is the script the template deploys, and CloudFormation waits for its signal', () => {
+      expect(script).toBe(natUserData({ region: 'eu-west-1', stackName: 'Network', logicalId }));
+      expect(instance.CreationPolicy).toEqual({ ResourceSignal: { Count: 1, Timeout: 'PT15M' } });
+      // The private subnets' routes move to the instance only once it has signalled.
+      const routes = Object.values(dev.findResources('AWS::EC2::Route')).filter((r) => r.Properties.InstanceId);
+      expect(routes.length).toBeGreaterThan(0);
     });
-    expect(run.status).toBe(0);
-    const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n');
-    expect(calls.filter((c) => c.startsWith('dnf '))).toHaveLength(3);
-    expect(calls).toEqual(
-      expect.arrayContaining([
-        'systemctl enable --now iptables',
-        'iptables -t nat -A POSTROUTING -o ens5 -j MASQUERADE',
-        'iptables -F FORWARD',
-        'service iptables save',
-      ]),
-    );
-    expect(fs.readFileSync(path.join(dir, 'custom-ip-forwarding.conf'), 'utf8')).toBe('net.ipv4.ip_forward=1\n');
-    fs.rmSync(dir, { recursive: true, force: true });
+
+    test('retries the install, masquerades out of the default route, keeps the rules for the next boot, signals SUCCESS', () => {
+      const { status, calls, signals } = boot({ dnfFailures: 2 });
+      expect(status).toBe(0);
+      expect(calls.filter((c) => c.startsWith('dnf '))).toHaveLength(3);
+      expect(calls).toEqual(
+        expect.arrayContaining([
+          'systemctl enable --now iptables',
+          'iptables -t nat -A POSTROUTING -o ens5 -j MASQUERADE',
+          'iptables -F FORWARD',
+          'iptables-save ',
+        ]),
+      );
+      expect(signals).toEqual([signal('SUCCESS')]);
+    });
+
+    test('an install that never succeeds signals FAILURE, so the deploy fails before any route moves', () => {
+      const { status, calls, signals } = boot({ dnfFailures: 99 });
+      expect(status).toBe(1);
+      expect(calls.filter((c) => c.startsWith('dnf '))).toHaveLength(6);
+      expect(calls.some((c) => c.startsWith('iptables '))).toBe(false);
+      expect(signals).toEqual([signal('FAILURE')]);
+    });
+
+    test('rules that would not survive a reboot signal FAILURE', () => {
+      const { status, signals } = boot({ dnfFailures: 0, saved: '-A FORWARD -j REJECT' });
+      expect(status).toBe(1);
+      expect(signals).toEqual([signal('FAILURE')]);
+    });
   });
 
   test('has one NAT instance in dev, one NAT gateway in staging, one gateway per zone in prod', () => {
