@@ -10,5 +10,6 @@ module.exports = {
   maxWorkers: 2,
   testTimeout: 120000,
   globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
   setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.js', '<rootDir>/test/setup/stack-trace-limit.js'],
 };
