@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stage, type Stack } from 'aws-cdk-lib';
 import { loadConfigs, type ConfigFilter } from '../config';
 import { buildApp } from '../lib/app';
 import { appWithCachedValidation } from '../lib/validation-cache';
@@ -57,4 +57,15 @@ export function buildTestApp(
   const app = testApp({}, { validation: options.validation });
   const stages = buildApp(app, loadConfigs(filter), options);
   return { app, stages };
+}
+
+/**
+ * A stack's template as synthesized (its stage synthesizes once). `Template.fromStack` gives the
+ * same JSON but first checks the template for dependency cycles, which on an App stack costs
+ * more than the synthesis: use it where its assertions are wanted, this where JSON is.
+ */
+export function templateOf(stack: Stack): { [key: string]: any } {
+  const stage = Stage.of(stack);
+  if (!stage) throw new Error(`${stack.node.path} is in no stage`);
+  return stage.synth().getStackArtifact(stack.artifactId).template as { [key: string]: any };
 }

@@ -1,16 +1,15 @@
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfigs, type ResolvedConfig } from '../../config';
 import { buildApp } from '../../lib/app';
 import { findExportsInUse, formatChange } from '../../scripts/guard';
-import { testApp } from '../helpers';
+import { templateOf, testApp } from '../helpers';
 
 /** The templates of the csl staging stage, by `Csl-Staging/Data`, with `edit` applied to its config. */
 function cslStaging(edit: (config: ResolvedConfig) => ResolvedConfig): Map<string, object> {
   const [config] = loadConfigs({ systems: ['csl'], stages: ['staging'] });
   const [stage] = buildApp(testApp({}, { validation: false }), [edit(config)], { compliance: false });
   const stacks = stage.node.children.filter((c): c is Stack => Stack.isStack(c));
-  return new Map(stacks.map((s) => [`Csl-Staging/${s.node.id}`, Template.fromStack(s).toJSON()]));
+  return new Map(stacks.map((s) => [`Csl-Staging/${s.node.id}`, templateOf(s)]));
 }
 
 describe('exports in use, on the real app', () => {

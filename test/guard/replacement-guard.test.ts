@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -11,6 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { templateOf } from '../helpers';
 import {
   applyAllowlist,
   compareWithBaselines,
@@ -39,7 +39,7 @@ function throwawayApp(outdir?: string): App {
 function synth(build: (stack: Stack) => void): object {
   const stack = new Stack(throwawayApp(), 'Data', { env: { account: '111111111111', region: 'eu-west-1' } });
   build(stack);
-  return Template.fromStack(stack).toJSON();
+  return templateOf(stack);
 }
 
 /** The logical id of the only resource of `type` in `template`. */
@@ -601,7 +601,7 @@ describe('exports another stack of the stage imports', () => {
       const replica = new sns.Topic(data, `Replica${i}`);
       if (i <= imported) new ssm.StringParameter(consumer, `ReadHost${i}`, { stringValue: replica.topicName });
     }
-    return new Map([data, consumer].map((s) => [`Csl-Prod/${s.node.id}`, Template.fromStack(s).toJSON()]));
+    return new Map([data, consumer].map((s) => [`Csl-Prod/${s.node.id}`, templateOf(s)]));
   }
 
   test('flags an export the deployed consumer still imports when the producer drops it, with the two-step fix', () => {

@@ -11,6 +11,7 @@ import { pipelineStackCases } from './stacks/pipeline-stack.cases';
 import { statefulContractCases } from './stateful-contract.cases';
 import { appCases } from './app.cases';
 import { appWiringCases } from './app-wiring.cases';
+import { crossStackCases } from './cross-stack-references.cases';
 import { imageContractCases } from './image-contract.cases';
 
 // One synthesis of every stage, with every check, shared by the tests of each construct and stack.
@@ -29,3 +30,4 @@ describe('data, network and edge over time (issue 12)', () => edgeNetworkCases(f
 describe('delivery pipelines', () => pipelineStackCases(fixture));
 describe('stateful contract', () => statefulContractCases(fixture));
 describe('replacement guard', () => baselineCases(fixture));
+describe('cross-stack references', () => crossStackCases(fixture));
