@@ -71,8 +71,12 @@ const root = path.resolve(__dirname, '..');
 const baselineDir = path.join(root, 'test', 'baselines');
 let built: ReturnType<typeof buildTestApp>;
 try {
-  // Templates only: compliance is `npm test`'s and the pipeline's job, not the review's.
-  built = buildTestApp({ systems: [system], stages: [stage], imageTag, imageTags }, { compliance: false });
+  // Templates only: cdk-nag and the template validation are `npm test`'s and the pipeline's job,
+  // not the review's (the validator alone takes seconds to start).
+  built = buildTestApp(
+    { systems: [system], stages: [stage], imageTag, imageTags },
+    { compliance: false, validation: false },
+  );
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);

@@ -1,6 +1,18 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { CfnResource } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { buildTestApp } from '../helpers';
+import { resolveStage } from '../../config';
+import { csl } from '../../config/systems/csl';
+import { buildApp } from '../../lib/app';
+import { buildTestApp, testApp } from '../helpers';
+
+/**
+ * The gates on variants of a stage, with cdk-nag and the template validation on. One file, so
+ * the validator starts once (it takes seconds; every stage as deployed is checked by the shared
+ * fixture of test/lib/stages.test.ts).
+ */
 
 describe('the compliance gate', () => {
   // One faulty stage carries both faults: both gates report in the one error synth throws, so a
@@ -26,5 +38,92 @@ describe('the compliance gate', () => {
 
   test('fails synth on a CloudFormation-validation error', () => {
     expect(message).toMatch(/BadQueue[\s\S]*VisibilityTimeout|VisibilityTimeout[\s\S]*BadQueue/);
+  });
+});
+
+/**
+ * Per-service app secrets (issue 13, gap 6), on one stage with secrets added to config and the
+ * cdk-nag gate on: the committed systems declare none, so the shared fixture cannot show them.
+ */
+describe('app secrets from existing Secrets Manager secrets', () => {
+  const config = resolveStage(
+    {
+      ...csl,
+      services: {
+        ...csl.services,
+        api: {
+          ...csl.services.api,
+          secrets: {
+            MAIL_PASSWORD: { secretName: 'csl/dev/mail', jsonKey: 'password' },
+            STRIPE_SECRET: {
+              secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:csl/dev/stripe-AbCdEf',
+              keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+            },
+          },
+        },
+        admin: { ...csl.services.admin, secrets: { NEXTAUTH_SECRET: { secretName: 'csl/dev/nextauth' } } },
+      },
+    },
+    'dev',
+  );
+  const app = testApp();
+  const [stage] = buildApp(app, [config]);
+  let synthError: unknown;
+  let template: Template;
+  beforeAll(() => {
+    try {
+      app.synth();
+    } catch (err) {
+      synthError = err;
+    }
+    template = Template.fromStack(stage.app);
+  });
+
+  const container = (prefix: string) => {
+    const [def] = Object.entries(template.findResources('AWS::ECS::TaskDefinition')).filter(([id]) =>
+      id.startsWith(prefix),
+    );
+    return (
+      def[1].Properties.ContainerDefinitions as { Name: string; Secrets?: { Name: string; ValueFrom: unknown }[] }[]
+    )[0];
+  };
+  const secret = (prefix: string, name: string) =>
+    JSON.stringify(container(prefix).Secrets?.find((s) => s.Name === name)?.ValueFrom);
+
+  test('reach the container as ECS secrets, by name with a JSON key, or by ARN', () => {
+    expect(secret('ApiApiTask', 'MAIL_PASSWORD')).toMatch(/secret:csl\/dev\/mail:password::/);
+    expect(secret('ApiApiTask', 'STRIPE_SECRET')).toContain('secret:csl/dev/stripe-AbCdEf');
+    // Every service of the Laravel image gets them: a queued mail is sent by the worker.
+    expect(secret('ApiWorkerTask', 'MAIL_PASSWORD')).toMatch(/csl\/dev\/mail/);
+    expect(secret('ApiMigrationTask', 'MAIL_PASSWORD')).toMatch(/csl\/dev\/mail/);
+    expect(secret('AdminTask', 'NEXTAUTH_SECRET')).toMatch(/secret:csl\/dev\/nextauth/);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/hunter2/);
+  });
+
+  test('the execution role may decrypt through Secrets Manager only, for that secret only; with a named key, only that key', () => {
+    const decrypts = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
+      .filter((s) => s.Action === 'kms:Decrypt' && JSON.stringify(s.Condition).includes('SecretARN'));
+    expect(decrypts).toHaveLength(4 * 2 + 1); // api, worker, scheduler and migration tasks: 2 each; admin: 1
+    const mail = decrypts.find((s) => JSON.stringify(s.Condition).includes('csl/dev/mail'))!;
+    expect(mail.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': expect.anything() },
+      StringLike: { 'kms:EncryptionContext:SecretARN': expect.anything() },
+    });
+    expect(JSON.stringify(mail.Resource)).toContain(':key/*');
+    expect(JSON.stringify(mail.Condition)).toContain('csl/dev/mail-??????');
+    const stripe = decrypts.find((s) => JSON.stringify(s.Condition).includes('csl/dev/stripe'))!;
+    expect(stripe.Resource).toBe('arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+  });
+
+  test('pass the cdk-nag gate with a reason for each wildcard', () => {
+    expect(synthError).toBeUndefined();
+    const report = path.join(app.outdir, 'validation-report.json');
+    const violations = fs.existsSync(report)
+      ? (
+          JSON.parse(fs.readFileSync(report, 'utf8')) as { pluginReports: { violations: unknown[] }[] }
+        ).pluginReports.flatMap((r) => r.violations)
+      : [];
+    expect(violations).toEqual([]);
   });
 });
