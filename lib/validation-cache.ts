@@ -36,7 +36,8 @@ const STACK = '<stack>';
  * The built-in validation is the slowest part of a synth: its engine takes about 6 s of CPU to
  * start in every process (measured with `npm run bench`), whatever the number of templates. Its
  * findings depend only on the template's bytes, the stack's account and region, and the
- * validator's version, so this plugin keeps each template's raw findings under a hash of those,
+ * validator's version, so this plugin keeps each template's raw findings under a hash of those
+ * (and of this file, so a change to the cache itself starts afresh),
  * and runs the engine only for templates without an entry. Acknowledgements still apply
  * afterwards, as to any plugin's findings, so a cached template is judged exactly as a fresh
  * one: nothing is skipped but the recomputation. The cache lives in `build/validation-cache/`
@@ -57,7 +58,10 @@ export class CachedCloudFormationValidation implements IPolicyValidationPlugin {
   constructor(private readonly dir: string) {
     const cdkPackage = path.join(path.dirname(require.resolve('aws-cdk-lib')), 'package.json');
     const cdkVersion = (JSON.parse(fs.readFileSync(cdkPackage, 'utf8')) as { version: string }).version;
-    this.salt = `${cdkVersion}/${this.inner.version}`;
+    // This file's own text too: findings written by an earlier (perhaps faulty) version of the
+    // cache must not outlive a change to it.
+    const own = createHash('sha256').update(fs.readFileSync(__filename)).digest('hex').slice(0, 16);
+    this.salt = `${cdkVersion}/${this.inner.version}/${own}`;
   }
 
   /** The validator's version. */

@@ -39,7 +39,9 @@ export interface StageFixture {
 /**
  * The tag the fixture deploys, as the pipeline passes its commit: the deploy-time resources (the
  * registry check of each tag) go through cdk-nag and the validation too. Baselines are
- * synthesized untagged; the tag changes task definitions only, which the guard does not weigh.
+ * synthesized untagged; the tag changes the App stacks only (image references, the registry
+ * checks with their roles and policies, no ImageTagRequired rule), none of a type the guard
+ * weighs. test/pipeline/image-tag.test.ts covers the untagged stage.
  */
 export const FIXTURE_IMAGE_TAG = 'c0ffee1';
 
