@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Aspects, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -223,8 +224,18 @@ export class Network extends Construct {
     for (const instance of provider.gatewayInstances) {
       // Each instance reports on itself, so the user data names its own logical id.
       const cfn = instance.instance;
+      // CloudFormation applies a new UserData with a stop and start, and cloud-init runs the
+      // script once per instance: an edited script would never run. A logical id carrying the
+      // script's hash makes an edit replace the instance instead (the new one signals before
+      // the routes move, as on an AMI update).
+      const version = createHash('sha256')
+        .update(natUserData({ region: '', stackName: '', logicalId: '' }))
+        .digest('hex')
+        .slice(0, 8)
+        .toUpperCase();
+      cfn.overrideLogicalId(`${stack.getLogicalId(cfn)}Boot${version}`.replace(/[^A-Za-z0-9]/g, ''));
       cfn.userData = Fn.base64(
-        natUserData({ region: stack.region, stackName: stack.stackName, logicalId: stack.getLogicalId(cfn) }),
+        natUserData({ region: stack.region, stackName: stack.stackName, logicalId: cfn.logicalId }),
       );
       cfn.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: NAT_SIGNAL_TIMEOUT } };
       instance.addToRolePolicy(
@@ -262,6 +273,9 @@ function natInstanceProvider(): ec2.NatInstanceProviderV2 {
     machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
     associatePublicIpAddress: true,
     defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
+    // T4g instances launch "unlimited" by default, billing surplus CPU credits; standard mode
+    // throttles instead, so the cost estimate holds.
+    creditSpecification: ec2.CpuCredits.STANDARD,
     // Replaced per instance by natUserData, which names the instance (Network.hardenNatInstances).
     userData: ec2.UserData.custom(''),
   });

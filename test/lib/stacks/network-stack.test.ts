@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -84,6 +85,13 @@ describe('NetworkStack', () => {
     test('is the script the template deploys, and CloudFormation waits for its signal', () => {
       expect(script).toBe(natUserData({ region: 'eu-west-1', stackName: 'Network', logicalId }));
       expect(instance.CreationPolicy).toEqual({ ResourceSignal: { Count: 1, Timeout: 'PT15M' } });
+      // An edited script replaces the instance (cloud-init would not run it again on a stop/start).
+      const version = createHash('sha256')
+        .update(natUserData({ region: '', stackName: '', logicalId: '' }))
+        .digest('hex')
+        .slice(0, 8)
+        .toUpperCase();
+      expect(logicalId).toMatch(new RegExp(`Boot${version}$`));
       // The private subnets' routes move to the instance only once it has signalled.
       const routes = Object.values(dev.findResources('AWS::EC2::Route')).filter((r) => r.Properties.InstanceId);
       expect(routes.length).toBeGreaterThan(0);
