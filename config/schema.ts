@@ -203,8 +203,9 @@ const networkSchema = z.strictObject({
   /**
    * What does the NAT: `'gateway'` (managed NAT gateways, about 33 USD a month each before
    * traffic) or `'instance'` (one t4g.nano NAT instance per `natGateways`, about 7 USD a month;
-   * not highly available, and replaced, with a minute without egress, on the first deploy after
-   * Amazon Linux publishes a new AMI). Prod needs gateways.
+   * not highly available, and replaced on the first deploy after Amazon Linux publishes a new
+   * AMI: the routes move once the new one has signalled, dropping connections in flight). Prod
+   * needs gateways.
    */
   nat: z.enum(['gateway', 'instance']),
   /** Interface endpoints by service name (`ecr.api`, `ecr.dkr`, `logs`, `secretsmanager`, ...). */
