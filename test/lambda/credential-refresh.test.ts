@@ -159,6 +159,23 @@ function connect(world: World): void {
   });
 }
 
+/** A world whose `services` each run a task started 30 days before a rotation, and that rotation. */
+function rotatedWorld(...services: string[]): { world: World; event: RotationEvent } {
+  const world = new World();
+  connect(world);
+  services.forEach((s) => world.startTask(s));
+  world.advance(30);
+  return { world, event: world.rotate() };
+}
+
+/** CodeDeploy lists one deployment, `d-OLD`, created an hour before the world's rotation. */
+function deploymentBeforeRotation(world: World): void {
+  codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: ['d-OLD'] });
+  codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves({
+    deploymentInfo: { createTime: new Date(world.now.getTime() - 3600_000) },
+  });
+}
+
 describe('the rotation timeline', () => {
   test('without the refresh, tasks from before rotation N are refused after rotation N+1', () => {
     const world = new World();
@@ -211,22 +228,16 @@ describe('the rotation timeline', () => {
 
 describe('the revision a refresh repeats', () => {
   test('is read with GetApplicationRevision, so CreateDeployment gets the AppSpec content', async () => {
-    const world = new World();
-    connect(world);
-    world.startTask(WEB.service);
-    world.advance(30);
-    await refreshAll(clients, [WEB], world.rotate(), noSleep);
+    const { event } = rotatedWorld(WEB.service);
+    await refreshAll(clients, [WEB], event, noSleep);
     const [call] = codedeployMock.commandCalls(CreateDeploymentCommand);
     expect(call.args[0].input.revision?.appSpecContent?.content).toBe('{}');
   });
 
   test('fails with a clear message when the revision has no content', async () => {
-    const world = new World();
-    connect(world);
+    const { event } = rotatedWorld(WEB.service);
     codedeployMock.on(GetApplicationRevisionCommand).resolves({ revision: { revisionType: 'AppSpecContent' } });
-    world.startTask(WEB.service);
-    world.advance(30);
-    await expect(refreshAll(clients, [WEB], world.rotate(), noSleep)).rejects.toThrow(
+    await expect(refreshAll(clients, [WEB], event, noSleep)).rejects.toThrow(
       /revision of deployment d-LAST has no AppSpec content/,
     );
     expect(codedeployMock.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
@@ -235,11 +246,7 @@ describe('the revision a refresh repeats', () => {
 
 describe('deployments already running', () => {
   test('one that started after the rotation already brings fresh tasks', async () => {
-    const world = new World();
-    connect(world);
-    world.startTask(WEB.service);
-    world.advance(30);
-    const event = world.rotate();
+    const { world, event } = rotatedWorld(WEB.service);
     codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: ['d-PIPELINE'] });
     codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-PIPELINE' }).resolves({
       deploymentInfo: { createTime: new Date(world.now.getTime() + 60_000) },
@@ -251,26 +258,14 @@ describe('deployments already running', () => {
   });
 
   test('one that started before the rotation fails the run (the queue redelivers it), after refreshing the rest', async () => {
-    const world = new World();
-    connect(world);
-    world.startTask(WEB.service);
-    world.startTask(WORKER.service);
-    world.advance(30);
-    const event = world.rotate();
-    codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: ['d-OLD'] });
-    codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves({
-      deploymentInfo: { createTime: new Date(world.now.getTime() - 3600_000) },
-    });
+    const { world, event } = rotatedWorld(WEB.service, WORKER.service);
+    deploymentBeforeRotation(world);
     await expect(refreshAll(clients, [WEB, WORKER], event, noSleep)).rejects.toThrow(DeploymentBusyError);
     expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(1);
   });
 
   test('a throttled GetDeployment is retried', async () => {
-    const world = new World();
-    connect(world);
-    world.startTask(WEB.service);
-    world.advance(30);
-    const event = world.rotate();
+    const { event } = rotatedWorld(WEB.service);
     codedeployMock
       .on(GetDeploymentCommand, { deploymentId: 'd-LAST' })
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
@@ -293,15 +288,8 @@ describe('the queue between EventBridge and the function', () => {
   const record = (messageId: string, event: RotationEvent) => ({ messageId, body: JSON.stringify(event) });
 
   test('a busy deployment returns the message to the queue (a batch item failure), the rest succeed', async () => {
-    const world = new World();
-    connect(world);
-    world.startTask(WEB.service);
-    world.advance(30);
-    const event = world.rotate();
-    codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: ['d-OLD'] });
-    codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves({
-      deploymentInfo: { createTime: new Date(world.now.getTime() - 3600_000) },
-    });
+    const { world, event } = rotatedWorld(WEB.service);
+    deploymentBeforeRotation(world);
     const fresh = { ...event, time: new Date(world.now.getTime() - 60 * DAY).toISOString() };
     await expect(
       processQueue(clients, [WEB], { Records: [record('m-busy', event), record('m-fresh', fresh)] }, noSleep),
@@ -309,17 +297,10 @@ describe('the queue between EventBridge and the function', () => {
   });
 
   test('once the deployment has finished, the redelivered message refreshes the service', async () => {
-    const world = new World();
-    connect(world);
-    world.startTask(WEB.service);
-    world.advance(30);
-    const event = world.rotate();
+    const { world, event } = rotatedWorld(WEB.service);
     // First delivery: a deployment that started before the rotation is still in its termination
     // wait, so the message goes back to the queue and nothing is deployed yet.
-    codedeployMock.on(ListDeploymentsCommand).resolves({ deployments: ['d-OLD'] });
-    codedeployMock.on(GetDeploymentCommand, { deploymentId: 'd-OLD' }).resolves({
-      deploymentInfo: { createTime: new Date(world.now.getTime() - 3600_000) },
-    });
+    deploymentBeforeRotation(world);
     await expect(processQueue(clients, [WEB], { Records: [record('m-1', event)] }, noSleep)).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'm-1' }],
     });
