@@ -1,5 +1,6 @@
-import { ConfigError, resolveAll, resolvePipeline, resolveStage, type SystemDefinition } from '../../config';
+import { resolveAll, resolvePipeline, resolveStage, type SystemDefinition } from '../../config';
 import { csl } from '../../config/systems/csl';
+import { edited, problemsOf } from './edits';
 import { shipment } from '../../config/systems/shipment';
 
 /**
@@ -7,22 +8,6 @@ import { shipment } from '../../config/systems/shipment';
  * `system.stage.path: what is wrong (fix)`, no cascade, no stack trace, no pointer into lib/.
  * The AWS values behind them live in config/aws-tables.ts, with their sources.
  */
-
-function edited(system: SystemDefinition, edit: (draft: any) => void): SystemDefinition {
-  const draft = structuredClone(system) as any;
-  edit(draft);
-  return draft;
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the configuration was accepted');
-}
 
 const problems = (system: SystemDefinition, stage: string) => problemsOf(() => resolveStage(system, stage));
 

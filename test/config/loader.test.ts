@@ -1,33 +1,8 @@
-import {
-  ConfigError,
-  loadConfigs,
-  resolveAll,
-  resolvePipeline,
-  resolveStage,
-  SYSTEMS,
-  type SystemDefinition,
-} from '../../config';
+import { loadConfigs, resolveAll, resolvePipeline, resolveStage, SYSTEMS } from '../../config';
 import { csl } from '../../config/systems/csl';
+import { edited, problemsOf } from './edits';
 import { shipment } from '../../config/systems/shipment';
 import { deploymentWorstCase, MAX_DEPLOY_MINUTES } from '../../config/deployment-budget';
-
-/** A copy of a system file with one change applied, as a careless edit would make it. */
-function edited(system: SystemDefinition, edit: (draft: any) => void): SystemDefinition {
-  const draft = structuredClone(system) as any;
-  edit(draft);
-  return draft;
-}
-
-/** The problems a configuration is rejected with. */
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the configuration was accepted');
-}
 
 describe('committed configuration', () => {
   test('every stage of every system resolves', () => {

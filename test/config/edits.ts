@@ -1,0 +1,19 @@
+import { ConfigError, type SystemDefinition } from '../../config';
+
+/** A copy of a system file with one change applied, as a careless edit would make it. */
+export function edited(system: SystemDefinition, edit: (draft: any) => void): SystemDefinition {
+  const draft = structuredClone(system) as any;
+  edit(draft);
+  return draft;
+}
+
+/** The problems a configuration is rejected with; fails when it is accepted. */
+export function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but the configuration was accepted');
+}
