@@ -1,5 +1,4 @@
-import type { Template } from 'aws-cdk-lib/assertions';
-import type { StageFixture } from '../stage-fixture';
+import { containers, type StageFixture } from '../stage-fixture';
 
 /**
  * What the running apps need from the stage, per Laravel major and per front end (issue 13),
@@ -7,17 +6,6 @@ import type { StageFixture } from '../stage-fixture';
  * test/lib/stages.test.ts.
  */
 export function appWiringCases(f: StageFixture): void {
-  type Container = {
-    Name: string;
-    Environment?: { Name: string; Value: unknown }[];
-    Secrets?: { Name: string; ValueFrom: unknown }[];
-    [key: string]: unknown;
-  };
-  function containers(t: Template, prefix: string): Container[] {
-    const defs = Object.entries(t.findResources('AWS::ECS::TaskDefinition')).filter(([id]) => id.startsWith(prefix));
-    expect(defs.map(([id]) => id)).toHaveLength(1);
-    return defs[0][1].Properties.ContainerDefinitions as Container[];
-  }
   const appEnv = (id: string, prefix: string) =>
     Object.fromEntries(
       (containers(f.template(id, 'app'), prefix).find((c) => c.Name === 'App')!.Environment ?? []).map((e) => [

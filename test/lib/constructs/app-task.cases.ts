@@ -11,7 +11,8 @@ type Container = {
 
 /** Task health checks and ECS Exec, from the synthesized App stacks; registered by test/lib/stages.test.ts. */
 export function appTaskCases(f: StageFixture): void {
-  const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
+  // Every stage, in app order (test/lib/app.cases.ts pins the list).
+  const ALL = f.ids;
   const resources = (id: string, type: string) =>
     Object.entries((f.template(id, 'app').toJSON() as { Resources: Record<string, Resource> }).Resources).filter(
       ([, r]) => r.Type === type,

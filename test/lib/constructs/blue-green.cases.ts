@@ -6,7 +6,8 @@ import type { StageFixture } from '../../stage-fixture';
 /** Template tests of blueGreenCases; registered by test/lib/stages.test.ts. */
 export function blueGreenCases(f: StageFixture): void {
   const get = (id: string) => ({ config: f.config(id), t: f.template(id, 'app') });
-  const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
+  // Every stage, in app order (test/lib/app.cases.ts pins the list).
+  const ALL = f.ids;
   type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
   const resources = (t: Template, type: string) => Object.entries(t.findResources(type)) as [string, Resource][];
 

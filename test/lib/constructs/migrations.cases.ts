@@ -29,7 +29,6 @@ import {
 } from '../../asl';
 import type { StageFixture } from '../../stage-fixture';
 
-const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
 const TASK = 'arn:aws:ecs:eu-west-1:111111111111:task/cluster/0123456789';
 const noSleep = async () => undefined;
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
@@ -281,6 +280,8 @@ function machineOf(definition: AslDefinition, timeoutSeconds?: number): StateMac
 
 /** Runs the migration state machines of the stages, synthesized, through every way they end. */
 export function migrationsCases(f: StageFixture): void {
+  // Every stage, in app order (test/lib/app.cases.ts pins the list).
+  const ALL = f.ids;
   const definitionsOf = (id: string) => stateMachines(f.template(id, 'app').toJSON());
   const migrationsOf = (id: string) => {
     const found = definitionsOf(id).filter(([lid]) => lid.includes('MigrationsStateMachine'));

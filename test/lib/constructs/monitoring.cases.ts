@@ -5,7 +5,8 @@ type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?
 
 /** Template tests of monitoring and backups; registered by test/lib/stages.test.ts. */
 export function monitoringCases(f: StageFixture): void {
-  const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
+  // Every stage, in app order (test/lib/app.cases.ts pins the list).
+  const ALL = f.ids;
   const alarms = (id: string, stack: 'app' | 'edge' = 'app') =>
     Object.entries(f.template(id, stack).findResources('AWS::CloudWatch::Alarm')) as [string, Resource][];
   const alarm = (id: string, prefix: string) => {

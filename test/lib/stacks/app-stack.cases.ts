@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { withBootstrap } from '../../../lib/database-users';
-import type { StageFixture } from '../../stage-fixture';
+import { containers, type Container, type StageFixture } from '../../stage-fixture';
 
 /** Template tests of appStackCases; registered by test/lib/stages.test.ts. */
 export function appStackCases(f: StageFixture): void {
@@ -10,21 +10,9 @@ export function appStackCases(f: StageFixture): void {
     app: f.template(id, 'app'),
     edge: f.template(id, 'edge'),
   });
-  const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
+  // Every stage, in app order (test/lib/app.cases.ts pins the list).
+  const ALL = f.ids;
 
-  type Container = {
-    Name: string;
-    Environment?: { Name: string; Value: unknown }[];
-    Secrets?: { Name: string; ValueFrom: unknown }[];
-    [key: string]: unknown;
-  };
-
-  /** Containers of the task definition whose logical id starts with `prefix`. */
-  function containers(t: Template, prefix: string): Container[] {
-    const defs = Object.entries(t.findResources('AWS::ECS::TaskDefinition')).filter(([id]) => id.startsWith(prefix));
-    expect(defs.map(([id]) => id)).toHaveLength(1);
-    return defs[0][1].Properties.ContainerDefinitions as Container[];
-  }
   const app_ = (t: Template, prefix: string) => containers(t, prefix).find((c) => c.Name === 'App')!;
   const envOf = (c: Container) => Object.fromEntries((c.Environment ?? []).map((e) => [e.Name, e.Value]));
   const secretNames = (c: Container) => (c.Secrets ?? []).map((s) => s.Name).sort();

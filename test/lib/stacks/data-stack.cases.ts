@@ -9,7 +9,8 @@ export function dataStackCases(f: StageFixture): void {
     data: f.template(id, 'data'),
     network: f.template(id, 'network'),
   });
-  const ALL = ['Csl-Dev', 'Csl-Staging', 'Csl-Prod', 'Shipment-Dev', 'Shipment-Staging', 'Shipment-Prod'];
+  // Every stage, in app order (test/lib/app.cases.ts pins the list).
+  const ALL = f.ids;
 
   /** The DB instances of a template that are primaries (no source instance). */
   function primaries(t: Template, engine: string) {
