@@ -11,6 +11,18 @@ export function blueGreenCases(f: StageFixture): void {
   type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
   const resources = (t: Template, type: string) => Object.entries(t.findResources(type)) as [string, Resource][];
 
+  /** The statements of Csl-Prod's migration runner policy. */
+  const runnerStatements = () => {
+    const [, policy] = resources(get('Csl-Prod').t, 'AWS::IAM::Policy').find(([lid]) =>
+      lid.startsWith('ApiMigrationsRunnerServiceRoleDefaultPolicy'),
+    )!;
+    return policy.Properties.PolicyDocument.Statement as {
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
+  };
+
   const CONFIG_NAMES: Record<string, string> = {
     'all-at-once': 'CodeDeployDefault.ECSAllAtOnce',
     'canary-10-5': 'CodeDeployDefault.ECSCanary10Percent5Minutes',
@@ -311,15 +323,7 @@ export function blueGreenCases(f: StageFixture): void {
     });
 
     test('the runner may run only the migration task definition, in this cluster, and pass only its roles', () => {
-      const { t } = get('Csl-Prod');
-      const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
-        lid.startsWith('ApiMigrationsRunnerServiceRoleDefaultPolicy'),
-      )!;
-      const statements = policy.Properties.PolicyDocument.Statement as {
-        Action: string | string[];
-        Resource: unknown;
-        Condition?: unknown;
-      }[];
+      const statements = runnerStatements();
       const find = (action: string) => statements.find((s) => ([] as string[]).concat(s.Action).includes(action))!;
       expect(find('ecs:RunTask').Resource).toEqual(
         expect.stringMatching(/:task-definition\/CslProdAppApiMigrationTask[0-9A-F]+:\*$/),
@@ -338,14 +342,7 @@ export function blueGreenCases(f: StageFixture): void {
     });
 
     test('RunTask with propagated tags is also authorised as ecs:TagResource on ecs:CreateAction = RunTask (ECS guide: tag resources on creation)', () => {
-      const { t } = get('Csl-Prod');
-      const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>
-        lid.startsWith('ApiMigrationsRunnerServiceRoleDefaultPolicy'),
-      )!;
-      const statements = policy.Properties.PolicyDocument.Statement as {
-        Action: string | string[];
-        Condition?: unknown;
-      }[];
+      const statements = runnerStatements();
       const tagging = statements.filter((s) => ([] as string[]).concat(s.Action).includes('ecs:TagResource'));
       expect(tagging).toHaveLength(1);
       expect(tagging[0].Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
