@@ -228,10 +228,8 @@ export function findDestructiveChanges(stack: string, before: object, after: obj
   const changes: DestructiveChange[] = [];
   diff.resources.forEachDifference((logicalId, change) => {
     const type = change.oldResourceType ?? change.newResourceType;
-    const refused = refusedCodeDeployUpdate(change);
-    if (refused) changes.push({ stack, logicalId, type: type!, impact: 'refused', reason: refused });
-    const replaced = replacedCodeDeployService(change);
-    if (replaced) changes.push({ stack, logicalId, type: type!, impact: 'replace', reason: replaced });
+    const codeDeploy = codeDeployServiceChange(change);
+    if (codeDeploy) changes.push({ stack, logicalId, type: type!, ...codeDeploy });
     if (type === undefined || !isStateful(change)) return;
     const impact = refineImpact(type, change) ?? REPORTED_IMPACTS[change.changeImpact];
     if (impact === undefined || impact === 'none') return;
@@ -458,39 +456,37 @@ export function formatChange(c: DestructiveChange): string {
 }
 
 /**
- * Why ECS would reject this update of a CODE_DEPLOY service, and what to do; undefined when it
- * would not (a replacement creates a new service, which ECS accepts).
+ * What a change to a CODE_DEPLOY service costs, with what to do; undefined for other changes.
+ *
+ * - Updated in place: ECS rejects the properties in {@link CODE_DEPLOY_FIXED} (`refused`).
+ * - Replaced (`replace`): CloudFormation knows the service's `LoadBalancers` as synthesized (the
+ *   blue target group), not which group CodeDeploy left the listener on: after a swap the new
+ *   service registers its tasks with the idle group while the listener keeps forwarding to the
+ *   old service's group, which empties as the old service is deleted.
  */
-function refusedCodeDeployUpdate(change: ResourceDifference): string | undefined {
+function codeDeployServiceChange(
+  change: ResourceDifference,
+): { impact: 'refused' | 'replace'; reason: string } | undefined {
   if (change.oldResourceType !== 'AWS::ECS::Service' || change.newResourceType !== 'AWS::ECS::Service')
     return undefined;
   if (change.oldValue?.Properties?.DeploymentController?.Type !== 'CODE_DEPLOY') return undefined;
-  if (change.changeImpact === ResourceImpact.WILL_REPLACE) return undefined;
-  const changed = CODE_DEPLOY_FIXED.filter((name) => change.propertyUpdates[name] !== undefined);
-  return changed.length > 0 ? `${changed.join(', ')} changed. ${CODE_DEPLOY_FIX}` : undefined;
-}
-
-/**
- * Why replacing this CODE_DEPLOY service loses traffic; undefined when the change does not
- * replace one. CloudFormation knows the service's `LoadBalancers` as synthesized (the blue
- * target group), not which group CodeDeploy left the listener on: after a swap the new service
- * registers its tasks with the idle group while the listener keeps forwarding to the old
- * service's group, which empties as the old service is deleted.
- */
-function replacedCodeDeployService(change: ResourceDifference): string | undefined {
-  if (change.oldResourceType !== 'AWS::ECS::Service' || change.newResourceType !== 'AWS::ECS::Service')
-    return undefined;
-  if (change.oldValue?.Properties?.DeploymentController?.Type !== 'CODE_DEPLOY') return undefined;
-  if (change.changeImpact !== ResourceImpact.WILL_REPLACE) return undefined;
+  if (change.changeImpact !== ResourceImpact.WILL_REPLACE) {
+    const changed = CODE_DEPLOY_FIXED.filter((name) => change.propertyUpdates[name] !== undefined);
+    return changed.length > 0
+      ? { impact: 'refused', reason: `${changed.join(', ')} changed. ${CODE_DEPLOY_FIX}` }
+      : undefined;
+  }
   const causes = Object.entries(change.propertyUpdates)
     .filter(([, d]) => d.changeImpact === ResourceImpact.WILL_REPLACE)
     .map(([name]) => name);
-  return (
-    `${causes.join(', ') || 'the service'}: CloudFormation replaces this CODE_DEPLOY service, and the new one ` +
-    'registers with the blue target group while the listener may forward to green after a swap: the site goes ' +
-    'dark until the next deployment. Before deploying, see which group the production listener forwards to; if ' +
-    'green, run one more deployment so blue is live again (or accept the outage in dev); then allowlist it'
-  );
+  return {
+    impact: 'replace',
+    reason:
+      `${causes.join(', ') || 'the service'}: CloudFormation replaces this CODE_DEPLOY service, and the new one ` +
+      'registers with the blue target group while the listener may forward to green after a swap: the site goes ' +
+      'dark until the next deployment. Before deploying, see which group the production listener forwards to; if ' +
+      'green, run one more deployment so blue is live again (or accept the outage in dev); then allowlist it',
+  };
 }
 
 /**

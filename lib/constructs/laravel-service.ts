@@ -18,7 +18,7 @@ import { hookBudgetMinutes } from '../../config/deployment-budget';
 import { Migrations, type MigratedDatabase } from './migrations';
 import type { LoadBalancer } from './load-balancer';
 import type { SecurityGroupLookup } from './service-security-groups';
-import { addWebService, fargateCapacity, SPOT } from './web-service';
+import { addWebService, awaitCapacityProviders, fargateCapacity } from './web-service';
 
 /** Where Laravel lives in the image, and what it writes at run time. */
 const APP_ROOT = '/var/www/html';
@@ -290,9 +290,9 @@ export class LaravelService extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       enableExecuteCommand: this.execEnabled,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
-      capacityProviderStrategies: this.spot ? SPOT : undefined,
+      capacityProviderStrategies: fargateCapacity(this.spot),
     });
-    fargateCapacity(service, this.cluster, this.spot);
+    if (this.spot) awaitCapacityProviders(service, this.cluster);
     if (this.execEnabled) task.enableExec();
     this.services[name] = service;
     return service;

@@ -233,7 +233,7 @@ export class Network extends Construct {
         .digest('hex')
         .slice(0, 8)
         .toUpperCase();
-      cfn.overrideLogicalId(`${stack.getLogicalId(cfn)}Boot${version}`.replace(/[^A-Za-z0-9]/g, ''));
+      cfn.overrideLogicalId(`${stack.getLogicalId(cfn)}Boot${version}`);
       cfn.userData = Fn.base64(
         natUserData({ region: stack.region, stackName: stack.stackName, logicalId: cfn.logicalId }),
       );
@@ -245,7 +245,7 @@ export class Network extends Construct {
       const policy = instance.role.node.tryFindChild('DefaultPolicy');
       if (policy) cfn.node.addDependency(policy);
       Aspects.of(instance).add(new ec2.InstanceRequireImdsv2Aspect());
-      instance.instance.blockDeviceMappings = [
+      cfn.blockDeviceMappings = [
         { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } },
       ];
       acknowledge(

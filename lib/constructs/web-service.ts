@@ -37,23 +37,24 @@ export interface WebService {
 }
 
 /**
- * Where a stage's services run: Fargate Spot (config `scaling.spot`) through the cluster's
- * capacity providers, else the `FARGATE` launch type. The service waits for the cluster's
- * capacity provider association: without it ECS refuses the strategy ("The specified capacity
- * provider strategy cannot contain a capacity provider that is not associated with the cluster").
+ * Where a stage's services run: every task on Fargate Spot (config `scaling.spot`) through the
+ * cluster's capacity providers, else (undefined) the `FARGATE` launch type.
  */
-export function fargateCapacity(
-  service: ecs.FargateService,
-  cluster: ecs.ICluster,
-  spot: boolean,
-): ecs.CapacityProviderStrategy[] | undefined {
-  if (!spot) return undefined;
+export function fargateCapacity(spot: boolean): ecs.CapacityProviderStrategy[] | undefined {
+  return spot ? SPOT : undefined;
+}
+
+/**
+ * Makes a service with a capacity provider strategy wait for the cluster's capacity provider
+ * association: without it ECS refuses the strategy ("The specified capacity provider strategy
+ * cannot contain a capacity provider that is not associated with the cluster").
+ */
+export function awaitCapacityProviders(service: ecs.FargateService, cluster: ecs.ICluster): void {
   service.node.addDependency(cluster);
-  return SPOT;
 }
 
 /** Every task on Fargate Spot. */
-export const SPOT: ecs.CapacityProviderStrategy[] = [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }];
+const SPOT: ecs.CapacityProviderStrategy[] = [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }];
 
 /**
  * A Fargate service that takes traffic for one host, deployed blue/green by CodeDeploy (the
@@ -63,13 +64,14 @@ export const SPOT: ecs.CapacityProviderStrategy[] = [{ capacityProvider: 'FARGAT
  */
 export function addWebService(scope: Construct, id: string, o: WebServiceOptions): WebService {
   const port = o.service.port ?? 80;
+  const capacityProviderStrategies = fargateCapacity(o.config.scaling.spot);
   const service = new ecs.FargateService(scope, id, {
     cluster: o.cluster,
     taskDefinition: o.task.taskDefinition,
     securityGroups: [o.securityGroup],
     assignPublicIp: false,
     deploymentController: { type: ecs.DeploymentControllerType.CODE_DEPLOY },
-    capacityProviderStrategies: o.config.scaling.spot ? SPOT : undefined,
+    capacityProviderStrategies,
     // Keep full capacity when ECS replaces an unhealthy task between deployments.
     minHealthyPercent: 100,
     maxHealthyPercent: 200,
@@ -78,7 +80,7 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
     enableExecuteCommand: o.config.deployment.execEnabled,
     propagateTags: ecs.PropagatedTagSource.SERVICE,
   });
-  const capacityProviderStrategies = fargateCapacity(service, o.cluster, o.config.scaling.spot);
+  if (capacityProviderStrategies) awaitCapacityProviders(service, o.cluster);
   if (o.config.deployment.execEnabled) o.task.enableExec();
   const targets = o.loadBalancer.addTarget({
     name: pascal(o.name),
