@@ -95,6 +95,7 @@ describe('NetworkStack', () => {
       // The private subnets' routes move to the instance only once it has signalled.
       const routes = Object.values(dev.findResources('AWS::EC2::Route')).filter((r) => r.Properties.InstanceId);
       expect(routes.length).toBeGreaterThan(0);
+      for (const route of routes) expect(route.Properties.InstanceId).toEqual({ Ref: logicalId });
     });
 
     test('retries the install, masquerades out of the default route, keeps the rules for the next boot, signals SUCCESS', () => {
