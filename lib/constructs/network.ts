@@ -224,8 +224,9 @@ export class Network extends Construct {
     for (const instance of provider.gatewayInstances) {
       // Each instance reports on itself, so the user data names its own logical id.
       const cfn = instance.instance;
-      // CloudFormation applies a new UserData with a stop and start, and cloud-init runs the
-      // script once per instance: an edited script would never run. A logical id carrying the
+      // CloudFormation applies a new UserData with a stop and start, and "the updated user data
+      // is not run automatically when you start the instance" (EC2 user guide, "Work with
+      // instance user data"): an edited script would never run. A logical id carrying the
       // script's hash makes an edit replace the instance instead (the new one signals before
       // the routes move, as on an AMI update).
       const version = createHash('sha256')
