@@ -1,7 +1,7 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { natGatewayCount } from '../../config';
-import { ExternalDatabasePath } from '../constructs/external-database';
+import { ExternalDatabasePath } from '../constructs/external-database-path';
 import { Network } from '../constructs/network';
 import { pascal } from '../names';
 import { ServiceSecurityGroups } from '../constructs/service-security-groups';
