@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfigs } from '../config';
 import { buildApp } from '../lib/app';
-import { budgetProblems } from '../lib/cost';
-import { appWithCachedValidation } from '../lib/validation-cache';
+import { budgetProblems } from '../lib/cost/estimate';
+import { appWithCachedValidation } from '../lib/shared/validation-cache';
 
 /**
  * The CDK app: one Stage per (system, stage). This is the only file that reads context.
@@ -12,7 +12,7 @@ import { appWithCachedValidation } from '../lib/validation-cache';
  * Choose the image tag a deploy runs (all images, or one):
  *   npx cdk deploy "Csl-Prod/*" -c imageTag=3f2a9c1 -c imageTag.api=3f2a9c1
  */
-// The built-in CloudFormation validation runs through lib/validation-cache.ts instead (same
+// The built-in CloudFormation validation runs through lib/shared/validation-cache.ts instead (same
 // findings; templates already validated are not validated again).
 const app = appWithCachedValidation();
 const list = (key: string): string[] =>

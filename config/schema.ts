@@ -12,6 +12,7 @@ import {
   REGION_ZONES,
   REGIONS,
 } from './aws-tables';
+import { natGatewayCount, resolveHost } from './names';
 
 /**
  * The schema of one resolved (system, stage) configuration.
@@ -44,7 +45,6 @@ export const DATA_STORES = ['mysql', 'postgres', 'redis', 'rabbitmq', 'uploads']
 
 const ACCOUNT = /^\d{12}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
@@ -1097,18 +1097,4 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
   }
 }
 
-/** How many NAT gateways a configuration asks for. */
-export function natGatewayCount(c: Pick<ResolvedConfig, 'network' | 'availabilityZones'>): number {
-  return c.network.natGateways === 'one-per-az' ? c.availabilityZones.length : c.network.natGateways;
-}
 
-/**
- * The full host name a service's `host` setting means in a stage's domain.
- *
- * @returns the fully qualified name, or undefined when it lies outside the domain
- */
-export function resolveHost(host: string, domainName: string): string | undefined {
-  if (LABEL.test(host)) return `${host}.${domainName}`;
-  if (host === domainName || host.endsWith(`.${domainName}`)) return host;
-  return undefined;
-}

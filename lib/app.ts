@@ -1,10 +1,10 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { resolvePipeline, SYSTEMS, type ResolvedConfig } from '../config';
-import { pipelineStackId } from './constructs/delivery-pipeline';
 import { PipelineStack } from './stacks/pipeline-stack';
-import { RegistryStack, registryStackId } from './stacks/registry-stack';
-import { SystemStage, stageId } from './stages/system-stage';
+import { RegistryStack } from './stacks/registry-stack';
+import { SystemStage } from './stages/system-stage';
+import { pipelineStackId, registryStackId, stageId } from '../config/names';
 
 /**
  * Adds one {@link SystemStage} per configuration to the app and turns on the cdk-nag

@@ -13,9 +13,9 @@
 import * as path from 'path';
 import { loadConfigs } from '../config';
 import { PRICE_SOURCES } from '../config/prices';
-import { budgetProblems, estimateAssembly, formatEstimate, MissingPriceError } from '../lib/cost';
-import { stageId } from '../lib/stages/system-stage';
-import { buildTestApp } from '../test/helpers';
+import { budgetProblems, estimateAssembly, formatEstimate, MissingPriceError } from '../lib/cost/estimate';
+import { buildOfflineApp } from '../lib/offline-app';
+import { stageId } from '../config/names';
 
 const args = process.argv.slice(2);
 const fromIndex = args.indexOf('--from');
@@ -27,7 +27,7 @@ const configs = loadConfigs(filter);
 let dir = from;
 if (!dir) {
   // Templates only: the compliance checks do not change what a stage costs.
-  const { app } = buildTestApp(filter, { compliance: false });
+  const { app } = buildOfflineApp(filter, { compliance: false });
   dir = app.synth().directory;
 }
 let missing = 0;

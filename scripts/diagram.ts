@@ -5,7 +5,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadConfigs, resolveHost, SYSTEMS, type ResolvedConfig } from '../config';
+import { loadConfigs, SYSTEMS, type ResolvedConfig } from '../config';
+import { DOCS_DIR } from '../lib/shared/paths';
+import { resolveHost } from '../config/names';
 
 const KIND_LABEL: Record<string, string> = {
   'laravel-web': 'Laravel web',
@@ -96,7 +98,7 @@ export function page(system: string): string {
 
 /** Where a system's page lives. */
 export function pagePath(system: string): string {
-  return path.join(__dirname, '..', 'docs', `architecture-${system}.md`);
+  return path.join(DOCS_DIR, `architecture-${system}.md`);
 }
 
 if (require.main === module) {

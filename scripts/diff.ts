@@ -23,9 +23,9 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { ConfigError } from '../config';
-import { estimateStage, MissingPriceError, type Template } from '../lib/cost';
-import { stageId } from '../lib/stages/system-stage';
-import { buildTestApp } from '../test/helpers';
+import { estimateStage, MissingPriceError, type Template } from '../lib/cost/estimate';
+import { buildOfflineApp } from '../lib/offline-app';
+import { BASELINES_DIR } from '../lib/shared/paths';
 import {
   applyAllowlist,
   compareWithBaselines,
@@ -35,8 +35,9 @@ import {
   readAllowlist,
   readBaselines,
   type DestructiveChange,
-} from './guard';
-import { formatChanges, stackChanges } from './template-diff';
+} from '../lib/guard/guard';
+import { formatChanges, stackChanges } from '../lib/guard/template-diff';
+import { stageId } from '../config/names';
 
 const argv = process.argv.slice(2);
 /** `-c imageTag=...` / `-c imageTag.<image>=...`, as `cdk deploy` takes them. */
@@ -67,13 +68,12 @@ const hasCredentials = [
 ].some((v) => process.env[v]);
 const deployed = !args.includes('--offline') && (args.includes('--deployed') || hasCredentials);
 
-const root = path.resolve(__dirname, '..');
-const baselineDir = path.join(root, 'test', 'baselines');
-let built: ReturnType<typeof buildTestApp>;
+const baselineDir = BASELINES_DIR;
+let built: ReturnType<typeof buildOfflineApp>;
 try {
   // Templates only: cdk-nag and the template validation are `npm test`'s and the pipeline's job,
   // not the review's (the validator alone takes seconds to start).
-  built = buildTestApp(
+  built = buildOfflineApp(
     { systems: [system], stages: [stage], imageTag, imageTags },
     { compliance: false, validation: false },
   );

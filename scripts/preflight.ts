@@ -12,6 +12,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolveAll, resolvePipeline, SYSTEMS, type SystemDefinition } from '../config';
+import { PIPELINE_STEPS_DIR, repoRelative } from '../lib/shared/paths';
 
 /** One finding: `system.stage.path: what is wrong (fix)`. */
 export interface Finding {
@@ -87,7 +88,7 @@ export function checkConfig(systems: readonly SystemDefinition[] = SYSTEMS): Fin
 }
 
 /** Checks that every pipeline script parses (`bash -n`) and is a file the buildspecs can run. */
-export function checkScripts(dir = path.join(__dirname, 'pipeline')): Finding[] {
+export function checkScripts(dir = PIPELINE_STEPS_DIR): Finding[] {
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.sh'))
@@ -95,7 +96,7 @@ export function checkScripts(dir = path.join(__dirname, 'pipeline')): Finding[] 
       const result = spawnSync('bash', ['-n', path.join(dir, f)], { encoding: 'utf8' });
       return result.status === 0
         ? []
-        : [{ level: 'problem' as const, message: `scripts/pipeline/${f}: does not parse (${result.stderr.trim()})` }];
+        : [{ level: 'problem' as const, message: `${repoRelative(path.join(dir, f))}: does not parse (${result.stderr.trim()})` }];
     });
 }
 

@@ -7,8 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadConfigs } from '../config';
-import { estimateAssembly, MissingPriceError } from '../lib/cost';
-import { stageId } from '../lib/stages/system-stage';
+import { estimateAssembly, MissingPriceError } from '../lib/cost/estimate';
+import { stageId } from '../config/names';
 
 interface Artifact {
   type: string;

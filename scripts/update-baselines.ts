@@ -10,7 +10,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildTestApp } from '../test/helpers';
+import { buildOfflineApp } from '../lib/offline-app';
+import { BASELINES_DIR } from '../lib/shared/paths';
 import {
   applyAllowlist,
   baselinePath,
@@ -20,14 +21,14 @@ import {
   readBaselines,
   serializeBaseline,
   synthTemplates,
-} from './guard';
+} from '../lib/guard/guard';
 
-const baselineDir = path.resolve(__dirname, '..', 'test', 'baselines');
+const baselineDir = BASELINES_DIR;
 const allowlistFile = path.join(baselineDir, 'allowlist.json');
 
-// The same App, feature flags and stages as test/guard/replacement-guard.test.ts, so the
+// The same App, feature flags and stages as test/lib/guard/guard.test.ts, so the
 // baselines match what the guard compares them with.
-const { app } = buildTestApp({}, { compliance: false });
+const { app } = buildOfflineApp({}, { compliance: false });
 app.synth();
 const current = synthTemplates(app.outdir);
 

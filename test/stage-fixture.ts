@@ -2,9 +2,9 @@ import type * as cxapi from 'aws-cdk-lib/cx-api';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ResolvedConfig } from '../config';
-import { pipelineStackId } from '../lib/constructs/delivery-pipeline';
 import type { SystemStage } from '../lib/stages/system-stage';
 import { buildTestApp } from './helpers';
+import { pipelineStackId } from '../config/names';
 
 /** The stacks of a stage, by the names the tests use. */
 export type StackName = 'network' | 'data' | 'app' | 'edge';
@@ -41,7 +41,7 @@ export interface StageFixture {
  * registry check of each tag) go through cdk-nag and the validation too. Baselines are
  * synthesized untagged; the tag changes the App stacks only (image references, the registry
  * checks with their roles and policies, no ImageTagRequired rule), none of a type the guard
- * weighs. test/pipeline/image-tag.test.ts covers the untagged stage.
+ * weighs. test/lib/pipeline/image-tag.test.ts covers the untagged stage.
  */
 export const FIXTURE_IMAGE_TAG = 'c0ffee1';
 

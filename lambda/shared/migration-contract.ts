@@ -1,5 +1,5 @@
 /**
- * Names the migration state machine (`lib/constructs/migrations.ts`) and its handlers share.
+ * Names the migration state machine (`lib/deployment/migrations.ts`) and its handlers share.
  * No SDK imports: the CDK app imports this file at synth time.
  */
 

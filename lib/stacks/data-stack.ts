@@ -7,19 +7,18 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
-import { AppBuckets } from '../constructs/buckets';
-import { DatabaseBackups } from '../constructs/database-backups';
-import { ExternalDatabase } from '../constructs/external-database';
-import { MysqlDatabase } from '../constructs/mysql';
-import { MysqlAuditLog } from '../constructs/mysql-audit-log';
-import { PostgresDatabase } from '../constructs/postgres';
-import { RabbitmqBroker } from '../constructs/rabbitmq';
-import { RedisCache } from '../constructs/redis';
-import type { ServiceSecurityGroups } from '../constructs/service-security-groups';
-import { assetPublisherRoleName, pascal } from '../names';
-import { acknowledge, acknowledgeLogRetentionFunction } from '../nag';
-import { removalPolicyFor } from '../removal';
-import { drKeyAlias } from './dr-stack';
+import { AppBuckets } from '../data/buckets';
+import { DatabaseBackups } from '../data/backups';
+import { ExternalDatabase } from '../data/external-database';
+import { MysqlDatabase } from '../data/rds/mysql';
+import { MysqlAuditLog } from '../data/rds/mysql-audit-log';
+import { PostgresDatabase } from '../data/rds/postgres';
+import { RabbitmqBroker } from '../data/rabbitmq';
+import { RedisCache } from '../data/redis';
+import type { ServiceSecurityGroups } from '../network/service-security-groups';
+import { assetPublisherRoleName, drKeyAlias, pascal } from '../../config/names';
+import { acknowledge, acknowledgeLogRetentionFunction } from '../shared/nag';
+import { removalPolicyFor } from '../shared/removal';
 import { StageStack, type StageStackProps } from './stage-stack';
 
 /** Properties of {@link DataStack}. */
@@ -312,12 +311,6 @@ export class DataStack extends StageStack {
   }
 }
 
-/** Every image the pipeline builds: each configured image, plus the nginx sidecar of Laravel images that use one. */
-export function buildableImages(config: Pick<ResolvedConfig, 'images'>): string[] {
-  return Object.entries(config.images).flatMap(([name, image]) =>
-    image.nginxSidecar ? [name, `${name}-nginx`] : [name],
-  );
-}
 
 function acknowledgeSingleAz(instance: Construct, config: ResolvedConfig): void {
   acknowledge(

@@ -3,6 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { StageStack, type StageStackProps } from './stage-stack';
+import { drKeyAlias } from '../../config/names';
 
 /** Properties of {@link DrStack}. */
 export interface DrStackProps extends StageStackProps {
@@ -12,10 +13,6 @@ export interface DrStackProps extends StageStackProps {
   readonly minRetention: Duration;
 }
 
-/** The alias of a stage's disaster-recovery key: the copying role is granted by alias, not by a cross-region id. */
-export function drKeyAlias(config: StageStackProps['config']): string {
-  return `alias/${config.system}-${config.stage}-disaster-recovery`;
-}
 
 /**
  * The disaster-recovery side of a stage, in another region: a vault for the copies of every

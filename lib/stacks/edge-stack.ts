@@ -9,10 +9,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { Cdn } from '../constructs/cdn';
-import { stageHosts } from '../wiring';
+import { Cdn } from '../edge/cdn';
 import type { DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
+import { stageHosts } from '../../config/names';
 
 /** Properties of {@link EdgeStack}. */
 export interface EdgeStackProps extends StageStackProps {

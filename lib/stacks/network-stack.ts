@@ -1,11 +1,10 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { natGatewayCount } from '../../config';
-import { ExternalDatabasePath } from '../constructs/external-database-path';
-import { Network } from '../constructs/network';
-import { pascal } from '../names';
-import { ServiceSecurityGroups } from '../constructs/service-security-groups';
-import { removalPolicyFor } from '../removal';
+import { ExternalDatabasePath } from '../network/external-database-path';
+import { Network } from '../network/network';
+import { natGatewayCount, pascal } from '../../config/names';
+import { ServiceSecurityGroups } from '../network/service-security-groups';
+import { removalPolicyFor } from '../shared/removal';
 import { StageStack, type StageStackProps } from './stage-stack';
 
 /** Properties of {@link NetworkStack}. */

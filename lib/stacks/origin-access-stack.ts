@@ -1,6 +1,6 @@
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { AssetsBucketPolicy } from '../constructs/buckets';
+import { AssetsBucketPolicy } from '../data/buckets';
 import { StageStack, type StageStackProps } from './stage-stack';
 
 /** Properties of {@link OriginAccessStack}. */

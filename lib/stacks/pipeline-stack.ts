@@ -1,7 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PipelineConfig, ResolvedConfig } from '../../config';
-import { DeliveryPipeline } from '../constructs/delivery-pipeline';
+import { DeliveryPipeline } from '../pipeline/delivery-pipeline';
 import type { RegistryStack } from './registry-stack';
 import { tagToolingStack } from './stage-stack';
 

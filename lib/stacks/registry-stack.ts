@@ -1,9 +1,8 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PipelineConfig, ResolvedConfig } from '../../config';
-import { ImageRepositories } from '../constructs/image-repositories';
-import { pascal } from '../names';
-import { buildableImages } from './data-stack';
+import { ImageRepositories } from '../pipeline/image-repositories';
+import { buildableImages } from '../../config/names';
 import { tagToolingStack } from './stage-stack';
 
 /** Properties of {@link RegistryStack}. */
@@ -44,7 +43,3 @@ export class RegistryStack extends Stack {
   }
 }
 
-/** The registry stack of a system, e.g. `Csl-Registry`. */
-export function registryStackId(system: string): string {
-  return `${pascal(system)}-Registry`;
-}

@@ -1,9 +1,8 @@
 import { Arn, Aspects, CrossStackReferences, Duration, ReferenceStrength, Stage, type StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config';
-import { EncryptLogGroups } from '../log-encryption';
-import { pascal } from '../names';
-import { addProducerFingerprint } from '../producer-fingerprint';
+import { EncryptLogGroups } from '../observability/log-encryption';
+import { addProducerFingerprint } from '../shared/producer-fingerprint';
 import { AppStack } from '../stacks/app-stack';
 import { DataStack } from '../stacks/data-stack';
 import { DrStack } from '../stacks/dr-stack';
@@ -111,16 +110,12 @@ export class SystemStage extends Stage {
 /**
  * The aspects every stage applies to all its stacks: prod logs may carry personal data
  * (requests, queries), so they are encrypted with keys of the stage's own. Shared with
- * `scripts/config-impact.ts`, which synthesizes a stage's stacks without this Stage class.
+ * `lib/guard/config-impact.ts`, which synthesizes a stage's stacks without this Stage class.
  */
 export function addStageAspects(scope: Construct, config: ResolvedConfig): void {
   if (config.tier === 'prod') Aspects.of(scope).add(new EncryptLogGroups());
 }
 
-/** `csl` + `prod` → `Csl-Prod`: the stage id users type in `cdk deploy 'Csl-Prod/*'`. */
-export function stageId(config: Pick<ResolvedConfig, 'system' | 'stage'>): string {
-  return `${pascal(config.system)}-${pascal(config.stage)}`;
-}
 
 function describe(config: ResolvedConfig, what: string): string {
   return `${config.system} ${config.stage}: ${what}`;

@@ -1,7 +1,7 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { loadConfigs } from '../../config';
 import { buildApp } from '../../lib/app';
-import { sameRegionWeakReferences } from '../../scripts/guard';
+import { sameRegionWeakReferences } from '../../lib/guard/guard';
 import { templateOf, testApp } from '../helpers';
 import { FIXTURE_IMAGE_TAG, type StageFixture } from '../stage-fixture';
 

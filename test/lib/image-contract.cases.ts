@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { REPO_ROOT } from '../../lib/shared/paths';
 import { SYSTEMS } from '../../config';
-import type { AppTask } from '../../lib/constructs/app-task';
-import { stageId } from '../../lib/stages/system-stage';
+import type { AppTask } from '../../lib/services/app-task';
 import {
   CONTRACT_STAGE,
   containersOf,
@@ -12,8 +12,9 @@ import {
   type ContainerFacts,
 } from '../../scripts/image-contract';
 import type { StageFixture } from '../stage-fixture';
+import { stageId } from '../../config/names';
 
-const IMAGES = path.join(__dirname, '..', '..', 'images');
+const IMAGES = path.join(REPO_ROOT, 'images');
 
 /** One stage of a Dockerfile: its base and its instructions, continuation lines joined. */
 export interface DockerStage {

@@ -1,9 +1,9 @@
-import { baselineCases } from '../guard/baselines.cases';
+import { baselineCases } from './guard/baselines.cases';
 import { stageFixture } from '../stage-fixture';
-import { appTaskCases } from './constructs/app-task.cases';
-import { blueGreenCases } from './constructs/blue-green.cases';
-import { migrationsCases } from './constructs/migrations.cases';
-import { monitoringCases } from './constructs/monitoring.cases';
+import { appTaskCases } from './services/app-task.cases';
+import { blueGreenCases } from './deployment/blue-green.cases';
+import { migrationsCases } from './deployment/migrations.cases';
+import { monitoringCases } from './observability/monitoring.cases';
 import { appStackCases } from './stacks/app-stack.cases';
 import { dataStackCases } from './stacks/data-stack.cases';
 import { edgeNetworkCases } from './stacks/edge-network.cases';

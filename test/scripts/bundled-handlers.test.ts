@@ -1,5 +1,5 @@
 /**
- * A script that synthesizes in-process (through `test/helpers`) packages the bundled Lambda
+ * A script that synthesizes in-process (through `lib/offline-app.ts`) packages the bundled Lambda
  * handlers from `build/lambda/`, which is not in the repository: aws-cdk-lib refuses a missing
  * asset path (`Cannot find asset`). `cdk synth` bundles through cdk.json's app command and jest
  * through its global setup; every other entry point must bundle first. A fresh clone (or the
@@ -7,18 +7,25 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { PIPELINE_STEPS_DIR, REPO_ROOT } from '../../lib/shared/paths';
 
-const root = path.join(__dirname, '..', '..');
+const root = REPO_ROOT;
 const BUNDLE = 'build-lambdas.mjs';
 
 /** Scripts under scripts/ that synthesize in-process. */
 const synthesizing = fs
   .readdirSync(path.join(root, 'scripts'))
   .filter((f) => f.endsWith('.ts'))
-  .filter((f) => /from '\.\.\/test\/helpers'/.test(fs.readFileSync(path.join(root, 'scripts', f), 'utf8')));
+  .filter((f) => /from '\.\.\/lib\/offline-app'/.test(fs.readFileSync(path.join(root, 'scripts', f), 'utf8')));
+
+/** Scripts that bundle the handlers themselves before they synthesize. */
+const selfBundling = synthesizing.filter((f) =>
+  fs.readFileSync(path.join(root, 'scripts', f), 'utf8').includes('buildLambdas()'),
+);
 
 test('the scripts that synthesize in-process are known', () => {
-  expect(synthesizing.sort()).toEqual(['cost.ts', 'diff.ts', 'update-baselines.ts']);
+  expect(synthesizing.sort()).toEqual(['cost.ts', 'diff.ts', 'image-contract.ts', 'update-baselines.ts']);
+  expect(selfBundling).toEqual(['image-contract.ts']);
 });
 
 test('every npm script that runs one bundles the handlers first', () => {
@@ -27,6 +34,7 @@ test('every npm script that runs one bundles the handlers first', () => {
   ).scripts;
   const unbundled = Object.entries(scripts).filter(([, command]) =>
     synthesizing.some((f) => {
+      if (selfBundling.includes(f)) return false;
       const at = command.indexOf(`scripts/${f}`);
       return at >= 0 && !command.slice(0, at).includes(BUNDLE);
     }),
@@ -35,7 +43,7 @@ test('every npm script that runs one bundles the handlers first', () => {
 });
 
 test('every pipeline step that runs one bundles the handlers first', () => {
-  const dir = path.join(root, 'scripts', 'pipeline');
+  const dir = PIPELINE_STEPS_DIR;
   const unbundled = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.sh'))

@@ -7,8 +7,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { REPO_ROOT } from '../../lib/shared/paths';
 
-const root = path.join(__dirname, '..', '..');
+const root = REPO_ROOT;
 
 test('a --deployed diff that cannot assume the stage account’s role fails, naming the role', () => {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-aws-'));

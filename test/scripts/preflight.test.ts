@@ -52,6 +52,6 @@ describe('preflight', () => {
     expect(checkScripts()).toEqual([]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-'));
     fs.writeFileSync(path.join(dir, 'broken.sh'), 'if then fi\n');
-    expect(checkScripts(dir).map((f) => f.message)).toEqual([expect.stringContaining('scripts/pipeline/broken.sh')]);
+    expect(checkScripts(dir).map((f) => f.message)).toEqual([expect.stringContaining('/broken.sh: does not parse')]);
   });
 });

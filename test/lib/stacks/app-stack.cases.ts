@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { withBootstrap } from '../../../lib/database-users';
+import { withBootstrap } from '../../../lib/data/rds/app-users';
 import { containers, type Container, type StageFixture } from '../../stage-fixture';
 
 /** Template tests of appStackCases; registered by test/lib/stages.test.ts. */

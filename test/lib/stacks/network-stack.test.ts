@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { resolveStage, type StageName } from '../../../config';
 import { csl } from '../../../config/systems/csl';
 import { shipment } from '../../../config/systems/shipment';
-import { natUserData, Network } from '../../../lib/constructs/network';
+import { natUserData, Network } from '../../../lib/network/network';
 import { NetworkStack } from '../../../lib/stacks/network-stack';
 import { testApp } from '../../helpers';
 

@@ -91,7 +91,7 @@ export function pipelineStackCases(f: StageFixture): void {
       expect(vars.filter((n: string) => /ACCESS_KEY|SECRET/.test(n))).toEqual([]);
     }
     const buildspec = JSON.stringify(projects.map((p) => p.Properties.Source.BuildSpec));
-    expect(buildspec).toContain('scripts/pipeline/build-image.sh');
+    expect(buildspec).toContain('lib/pipeline/steps/build-image.sh');
     expect(buildspec).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
   });
 
@@ -183,7 +183,7 @@ export function pipelineStackCases(f: StageFixture): void {
     expect(app).toContain('/csl/api:');
   });
 
-  // A stage synthesized without an image tag refuses its deploy: test/pipeline/image-tag.test.ts
+  // A stage synthesized without an image tag refuses its deploy: test/lib/pipeline/image-tag.test.ts
   // (the shared fixture is tagged, as deploys are).
 
   test('cdk deploy may assume only the stage accounts’ bootstrap and asset-publisher roles', () => {

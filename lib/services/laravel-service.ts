@@ -1,0 +1,314 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { LARAVEL_HEALTH_PATH, laravelMajor, type ResolvedConfig } from '../../config';
+import { pascal, serviceHost } from '../../config/names';
+import type { DataStack } from '../stacks/data-stack';
+import { migrationBootstrap, withBootstrap } from '../data/rds/app-users';
+import { importSecret, laravelWiring } from './wiring';
+import { AppTask, type AppContainerOptions } from './app-task';
+import { BlueGreenDeployment } from '../deployment/blue-green';
+import { hookBudgetMinutes } from '../../config/deployment-budget';
+import { Migrations, type MigratedDatabase } from '../deployment/migrations';
+import type { LoadBalancer } from '../edge/load-balancer';
+import type { SecurityGroupLookup } from '../network/service-security-groups';
+import { addWebService, awaitCapacityProviders, fargateCapacity } from './web-service';
+
+/** Where Laravel lives in the image, and what it writes at run time. */
+const APP_ROOT = '/var/www/html';
+export const LARAVEL_SCRATCH = [`${APP_ROOT}/storage`, `${APP_ROOT}/bootstrap/cache`, '/tmp'];
+export const NGINX_SCRATCH = ['/var/cache/nginx', '/var/run', '/tmp'];
+/** Fargate kills a container at most 120 s after SIGTERM. */
+const MAX_STOP_TIMEOUT = 120;
+
+/** Properties of {@link LaravelService}. */
+export interface LaravelServiceProps {
+  /** The stage's validated configuration. */
+  readonly config: ResolvedConfig;
+  /** The Laravel image (config key) whose services this construct runs. */
+  readonly image: string;
+  /** The cluster the services run in. */
+  readonly cluster: ecs.ICluster;
+  /** The stage's data layer: endpoints, secrets, buckets. */
+  readonly data: DataStack;
+  /** Security groups per service, admitted to the stores they use. */
+  readonly securityGroups: SecurityGroupLookup;
+  /** The load balancer web services register with. */
+  readonly loadBalancer: LoadBalancer;
+  /** Repository of the application image. */
+  readonly repository: ecr.IRepository;
+  /** Repository of the nginx sidecar image, when the image uses one. */
+  readonly nginxRepository?: ecr.IRepository;
+  /** Image tag to run. */
+  readonly imageTag: string;
+  /** Log retention. */
+  readonly logRetention: logs.RetentionDays;
+  /** The VPC, for the smoke test and the migration task. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The MySQL primary, snapshotted before migrations.
+   *
+   * @default - no snapshot (a system without MySQL)
+   */
+  readonly database?: rds.IDatabaseInstance;
+  /** What happens to log groups when they leave the stack. */
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * One Laravel image and everything that runs it: the web service (nginx + PHP-FPM in one task,
+ * or one container when the image serves HTTP itself), the queue workers, exactly one
+ * scheduler, and a task definition for one-off commands such as migrations.
+ *
+ * The scheduler is a one-task service running `schedule:work` rather than an EventBridge
+ * schedule of `schedule:run`: it keeps the seeds' minute-by-minute cron semantics without a
+ * cold start per minute, and its deployment settings (0 % minimum, 100 % maximum) mean a deploy
+ * stops the old scheduler before starting the new one, so two never run at once.
+ */
+export class LaravelService extends Construct {
+  /** Services by config name. */
+  public readonly services: Record<string, ecs.FargateService> = {};
+  /** Task definitions by config name. */
+  public readonly tasks: Record<string, AppTask> = {};
+  /** The one-off task for `php artisan migrate --force` and friends. */
+  public readonly migrationTask: AppTask;
+  /** Blue/green delivery of the web service. */
+  public readonly blueGreen?: BlueGreenDeployment;
+  /** Snapshot and migrations before each web deployment. */
+  public readonly migrations?: Migrations;
+  private readonly cluster: ecs.ICluster;
+  private readonly execEnabled: boolean;
+  private readonly spot: boolean;
+
+  constructor(scope: Construct, id: string, props: LaravelServiceProps) {
+    super(scope, id);
+    const { config } = props;
+    this.cluster = props.cluster;
+    this.execEnabled = config.deployment.execEnabled;
+    this.spot = config.scaling.spot;
+    const image = config.images[props.image];
+    if (!image || image.runtime !== 'laravel') {
+      throw new Error(`LaravelService: '${props.image}' is not a Laravel image of ${config.system}`);
+    }
+    if (image.nginxSidecar && !props.nginxRepository) {
+      throw new Error(`LaravelService: image '${props.image}' uses an nginx sidecar; pass nginxRepository`);
+    }
+    const members = Object.entries(config.services).filter(([, s]) => s.image === props.image);
+    const appImage = ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag);
+    const appContainer = (command?: string[], stopTimeout?: Duration): AppContainerOptions => ({
+      image: appImage,
+      command,
+      user: image.user,
+      readonlyRootFilesystem: image.readonlyRootFilesystem,
+      scratchPaths: image.readonlyRootFilesystem ? LARAVEL_SCRATCH : [],
+      stopTimeout,
+    });
+    const task = (name: string, options: AppContainerOptions, web?: { sidecar?: AppContainerOptions }) => {
+      const service = config.services[name];
+      const created = new AppTask(this, `${pascal(name)}Task`, {
+        cpu: service.cpu,
+        memoryMiB: service.memoryMiB,
+        app: options,
+        sidecar: web?.sidecar,
+        wiring: laravelWiring(config, name, props.data, this),
+        logRetention: props.logRetention,
+        logRemovalPolicy: props.logRemovalPolicy,
+      });
+      this.tasks[name] = created;
+      return created;
+    };
+
+    // One-off commands run with the web service's wiring, so they see what the app sees.
+    const web = members.find(([, s]) => s.kind === 'laravel-web') ?? members[0];
+    if (!web) throw new Error(`LaravelService: image '${props.image}' has no service`);
+    // Its first step creates the app's own database users (lib/data/rds/app-users.ts).
+    const webWiring = laravelWiring(config, web[0], props.data, this);
+    const users = migrationBootstrap(web[1].uses, props.data, (secret, field) =>
+      ecs.Secret.fromSecretsManager(importSecret(this, secret), field),
+    );
+    const migrate = image.migrateCommand ?? ['php', 'artisan', 'migrate', '--force'];
+    this.migrationTask = new AppTask(this, 'MigrationTask', {
+      cpu: web[1].cpu,
+      memoryMiB: web[1].memoryMiB,
+      app: appContainer(users.targets.length > 0 ? withBootstrap(migrate) : migrate),
+      wiring: {
+        ...webWiring,
+        environment: { ...webWiring.environment, ...users.environment },
+        secrets: { ...webWiring.secrets, ...users.secrets },
+      },
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+    // Old revisions stay registered, so a rollback (or a hand-run of an older migration task)
+    // always finds the definition it needs.
+    this.migrationTask.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const background: ecs.FargateService[] = [];
+    let migrations: Migrations | undefined;
+
+    for (const [name, service] of members) {
+      const securityGroup = props.securityGroups.of(name);
+      if (service.kind === 'laravel-web') {
+        const port = service.port ?? 80;
+        // The loader fills this in per Laravel major; the fallback only serves hand-built configs.
+        const health = service.healthCheckPath ?? LARAVEL_HEALTH_PATH[laravelMajor(image)];
+        const web = image.nginxSidecar
+          ? {
+              app: {
+                ...appContainer(service.command),
+                // PHP-FPM answers FastCGI on 9000; the check proves the pool accepts connections.
+                healthCheck: `php -r 'exit(@fsockopen("127.0.0.1", 9000) ? 0 : 1);'`,
+              },
+              sidecar: {
+                image: ecs.ContainerImage.fromEcrRepository(props.nginxRepository!, props.imageTag),
+                port,
+                readonlyRootFilesystem: image.readonlyRootFilesystem,
+                scratchPaths: image.readonlyRootFilesystem ? NGINX_SCRATCH : [],
+                // curl, not wget: the official nginx images install curl (Debian:
+                // `apt-get install ... gettext-base curl`; Alpine: `apk add curl`) and the Debian
+                // one has no wget (nginxinc/docker-nginx, mainline/debian/Dockerfile).
+                healthCheck: `curl -fsS -o /dev/null http://127.0.0.1:${port}${health} || exit 1`,
+              },
+            }
+          : {
+              app: {
+                ...appContainer(service.command),
+                port,
+                healthCheck: `php -r 'exit(@file_get_contents("http://127.0.0.1:${port}${health}") === false ? 1 : 0);'`,
+              },
+            };
+        const created = task(name, web.app, { sidecar: web.sidecar });
+        created.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
+        const host = serviceHost(config, name);
+        const webService = addWebService(this, pascal(name), {
+          cluster: props.cluster,
+          task: created,
+          securityGroup,
+          loadBalancer: props.loadBalancer,
+          name,
+          host,
+          service,
+          config,
+        });
+        this.services[name] = webService.service;
+        this.blueGreen = new BlueGreenDeployment(this, `${pascal(name)}BlueGreen`, {
+          web: webService,
+          taskDefinition: created.taskDefinition,
+          loadBalancer: props.loadBalancer,
+          host,
+          smokePaths: [health, ...(service.smokePaths ?? [])],
+          deployment: config.deployment,
+          vpc: props.vpc,
+          logRetention: props.logRetention,
+          beforeInstall: (deploymentGroupArn) => {
+            migrations = new Migrations(this, 'Migrations', {
+              cluster: props.cluster,
+              task: this.migrationTask,
+              securityGroup,
+              vpc: props.vpc,
+              databases: migratedDatabases(image.migrates ?? service.uses, {
+                mysql: props.database,
+                postgres: props.data.postgres?.primary,
+              }),
+              snapshotPrefix: `predeploy-${config.system}-${config.stage}`,
+              snapshotRetentionDays: config.deployment.snapshotRetentionDays,
+              snapshotsKept: config.deployment.snapshotsKept,
+              timeout: Duration.minutes(config.deployment.migrationTimeoutMinutes),
+              budget: Duration.minutes(hookBudgetMinutes(config.deployment)),
+              deploymentGroupArn,
+              logRetention: props.logRetention,
+            });
+            return migrations.hook;
+          },
+        });
+        this.migrations = migrations;
+      } else if (service.kind === 'laravel-worker') {
+        const timeout = service.jobTimeoutSeconds ?? 90;
+        const command = [...(service.command ?? []), `--timeout=${timeout}`];
+        // The worker finishes the job in hand after SIGTERM; give it the job timeout to do so.
+        const created = task(name, appContainer(command, Duration.seconds(Math.min(timeout + 10, MAX_STOP_TIMEOUT))));
+        const fargate = this.backgroundService(name, created, securityGroup, { min: 100, max: 200 });
+        background.push(fargate);
+        const scaling = fargate.autoScaleTaskCount({ minCapacity: service.minTasks, maxCapacity: service.maxTasks });
+        if (service.uses.includes('rabbitmq') && props.data.rabbitmq) {
+          // Queue depth is what a worker pool is for; CPU says little about a waiting worker.
+          const depth = new cloudwatch.Metric({
+            namespace: 'AWS/AmazonMQ',
+            metricName: 'MessageCount',
+            dimensionsMap: { Broker: props.data.rabbitmq.broker.brokerName },
+            statistic: 'Maximum',
+            period: Duration.minutes(1),
+          });
+          scaling.scaleOnMetric('QueueDepth', {
+            metric: new cloudwatch.MathExpression({
+              expression: `depth / ${config.scaling.messagesPerWorker}`,
+              usingMetrics: { depth },
+              period: Duration.minutes(1),
+              label: 'Workers needed',
+            }),
+            scalingSteps: [
+              { upper: 0, change: -1 },
+              { lower: 1, change: +1 },
+              { lower: 3, change: +3 },
+            ],
+            adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            cooldown: Duration.minutes(2),
+          });
+        } else {
+          scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: config.scaling.cpuTargetPercent });
+        }
+      } else if (service.kind === 'laravel-scheduler') {
+        const created = task(name, appContainer(service.command));
+        const fargate = this.backgroundService(name, created, securityGroup, { min: 0, max: 100 });
+        (fargate.node.defaultChild as ecs.CfnService).desiredCount = 1;
+        background.push(fargate);
+      }
+    }
+    // Workers and the scheduler roll (circuit breaker, rollback) after the web deployment
+    // succeeds, so they never run code whose migrations have not run.
+    if (this.blueGreen) for (const service of background) service.node.addDependency(this.blueGreen.deployment);
+  }
+
+  private backgroundService(
+    name: string,
+    task: AppTask,
+    securityGroup: ec2.ISecurityGroup,
+    healthy: { min: number; max: number },
+  ): ecs.FargateService {
+    const service = new ecs.FargateService(this, pascal(name), {
+      cluster: this.cluster,
+      taskDefinition: task.taskDefinition,
+      securityGroups: [securityGroup],
+      assignPublicIp: false,
+      minHealthyPercent: healthy.min,
+      maxHealthyPercent: healthy.max,
+      circuitBreaker: { enable: true, rollback: true },
+      enableExecuteCommand: this.execEnabled,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      capacityProviderStrategies: fargateCapacity(this.spot),
+    });
+    if (this.spot) awaitCapacityProviders(service, this.cluster);
+    if (this.execEnabled) task.enableExec();
+    this.services[name] = service;
+    return service;
+  }
+}
+
+/**
+ * The databases an image's migrations touch, in snapshot order (MySQL first, so its snapshots
+ * keep their names): the image's `migrates`, else the stores its web service `uses`.
+ */
+function migratedDatabases(
+  stores: readonly string[],
+  instances: Record<'mysql' | 'postgres', rds.IDatabaseInstance | undefined>,
+): MigratedDatabase[] {
+  return (['mysql', 'postgres'] as const).flatMap((key) => {
+    const instance = instances[key];
+    return stores.includes(key) && instance ? [{ key, instance }] : [];
+  });
+}

@@ -1,0 +1,26 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ImageRepositories } from '../../../lib/pipeline/image-repositories';
+
+/**
+ * ECR lifecycle rules: an image matched by the tags of a higher-priority rule cannot be expired
+ * by a lower-priority one (ECR user guide, lifecycle policy evaluation). The images prod runs
+ * carry `prod-<commit>` (lib/pipeline/steps/promote.sh), so a rule for that prefix must come
+ * before the count rule over every image, or 100 builds that never reach prod expire the image
+ * a prod task replacement or rollback pulls.
+ */
+test('images promoted to prod are kept by a rule that outranks the count over all images', () => {
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Registry', {
+    env: { account: '777777777777', region: 'eu-west-1' },
+  });
+  new ImageRepositories(stack, 'Images', { images: ['api'], namePrefix: 'csl' });
+  const [repository] = Object.values(Template.fromStack(stack).findResources('AWS::ECR::Repository'));
+  const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText).rules as {
+    rulePriority: number;
+    selection: { tagStatus: string; tagPrefixList?: string[] };
+  }[];
+  const prod = rules.find((r) => r.selection.tagPrefixList?.includes('prod-'));
+  const any = rules.find((r) => r.selection.tagStatus === 'any');
+  expect(prod).toBeDefined();
+  expect(prod!.rulePriority).toBeLessThan(any!.rulePriority);
+});
