@@ -681,6 +681,20 @@ export type PostgresConfig = NonNullable<ResolvedConfig['postgres']>;
 export type RedisConfig = NonNullable<ResolvedConfig['redis']>;
 /** The RabbitMQ settings of a resolved configuration. */
 export type RabbitmqConfig = NonNullable<ResolvedConfig['rabbitmq']>;
+/** The alarm thresholds of a stage. */
+export type MonitoringConfig = ResolvedConfig['monitoring'];
+/** How a stage deploys: traffic shifting, waits, timeouts, rollback alarms. */
+export type DeploymentConfig = ResolvedConfig['deployment'];
+/** How a stage's services scale. */
+export type ScalingConfig = ResolvedConfig['scaling'];
+/** One image of a resolved configuration. */
+export type ImageConfig = ResolvedConfig['images'][string];
+/** The edge settings of a stage. */
+export type CdnConfig = ResolvedConfig['cdn'];
+/** The network settings of a stage. */
+export type NetworkConfig = ResolvedConfig['network'];
+/** What happens to a stage's stateful resources when they leave the template. */
+export type RemovalConfig = ResolvedConfig['removal'];
 /** One external database of a resolved configuration. */
 export type ExternalDatabaseConfig = ResolvedConfig['externalDatabases'][string];
 
@@ -1096,5 +1110,3 @@ function checkServices(c: ResolvedConfig, issue: (path: (string | number)[], mes
     }
   }
 }
-
-

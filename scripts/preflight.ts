@@ -96,7 +96,12 @@ export function checkScripts(dir = PIPELINE_STEPS_DIR): Finding[] {
       const result = spawnSync('bash', ['-n', path.join(dir, f)], { encoding: 'utf8' });
       return result.status === 0
         ? []
-        : [{ level: 'problem' as const, message: `${repoRelative(path.join(dir, f))}: does not parse (${result.stderr.trim()})` }];
+        : [
+            {
+              level: 'problem' as const,
+              message: `${repoRelative(path.join(dir, f))}: does not parse (${result.stderr.trim()})`,
+            },
+          ];
     });
 }
 

@@ -12,7 +12,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ResolvedConfig } from '../../config';
-import { EXTENDED_SUPPORT, HOURS_PER_MONTH, PRICES, PRICES_DATE, RDS_VCPUS, USAGE, type Price } from '../../config/prices';
+import {
+  EXTENDED_SUPPORT,
+  HOURS_PER_MONTH,
+  PRICES,
+  PRICES_DATE,
+  RDS_VCPUS,
+  USAGE,
+  type Price,
+} from '../../config/prices';
 import { stageId } from '../../config/names';
 
 /** GB of a NAT instance's root volume: the size of the Amazon Linux 2023 image's snapshot. */

@@ -81,12 +81,16 @@ export class RedisCache extends Construct implements ec2.IConnectable {
   public readonly port = 6379;
   /** Whether clients must speak the cluster protocol. */
   public readonly clusterMode: boolean;
+  /** Shards (node groups): 1 without cluster mode. */
+  public readonly shards: number;
+  /** Replicas per shard. */
+  public readonly replicasPerShard: number;
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
     this.clusterMode = props.clusterMode ?? false;
-    const shards = props.shards ?? 1;
-    const replicasPerShard = props.replicasPerShard ?? 1;
+    const shards = (this.shards = props.shards ?? 1);
+    const replicasPerShard = (this.replicasPerShard = props.replicasPerShard ?? 1);
     const automaticFailover = props.automaticFailover ?? true;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const supportRemoval = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
@@ -195,6 +199,21 @@ export class RedisCache extends Construct implements ec2.IConnectable {
     return this.clusterMode
       ? this.replicationGroup.attrConfigurationEndPointAddress
       : this.replicationGroup.attrPrimaryEndPointAddress;
+  }
+
+  /**
+   * The ids of the group's nodes (the `CacheClusterId` dimension of their metrics):
+   * `<group>-001`, `-002`, … without cluster mode, `<group>-0001-001`, … per shard with it, as
+   * ElastiCache names them.
+   */
+  public nodeIds(): string[] {
+    const group = this.replicationGroup.ref;
+    const perShard = this.replicasPerShard + 1;
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    if (!this.clusterMode) return Array.from({ length: perShard }, (_, i) => `${group}-${pad(i + 1, 3)}`);
+    return Array.from({ length: this.shards }, (_, shard) =>
+      Array.from({ length: perShard }, (__, node) => `${group}-${pad(shard + 1, 4)}-${pad(node + 1, 3)}`),
+    ).flat();
   }
 
   /** Admits a consumer (a service's security group) on the cache port, and only that. */

@@ -10,7 +10,7 @@ import { Stack } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { EcsDeployment } from '@cdklabs/cdk-ecs-codedeploy';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config';
+import type { DeploymentConfig } from '../../config';
 import { MAX_DEPLOY_MINUTES, SMOKE_TEST_MINUTES } from '../../config/deployment-budget';
 import { acknowledge, acknowledgeProviderFramework } from '../shared/nag';
 import { HandlerFunction } from './handler-function';
@@ -19,7 +19,7 @@ import { TEST_LISTENER_PORT, type LoadBalancer } from '../edge/load-balancer';
 import type { WebService } from '../services/web-service';
 
 /** Traffic shifting per config value. */
-const DEPLOYMENT_CONFIGS: Record<ResolvedConfig['deployment']['trafficShifting'], codedeploy.IEcsDeploymentConfig> = {
+const DEPLOYMENT_CONFIGS: Record<DeploymentConfig['trafficShifting'], codedeploy.IEcsDeploymentConfig> = {
   'all-at-once': codedeploy.EcsDeploymentConfig.ALL_AT_ONCE,
   'canary-10-5': codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_5MINUTES,
   'linear-10-1': codedeploy.EcsDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTES,
@@ -38,7 +38,7 @@ export interface BlueGreenDeploymentProps {
   /** The health path and the other paths the smoke test requests on green. */
   readonly smokePaths: string[];
   /** The stage's deployment settings: shifting, termination wait, alarms, timeout. */
-  readonly deployment: ResolvedConfig['deployment'];
+  readonly deployment: DeploymentConfig;
   /** The VPC, for the smoke test to reach the internal load balancer. */
   readonly vpc: ec2.IVpc;
   /** Log retention of the smoke test. */
@@ -214,7 +214,7 @@ export class BlueGreenDeployment extends Construct {
   }
 
   /** Target 5xx, unhealthy hosts and p95 latency, over both target groups. */
-  private createAlarms(web: WebService, thresholds: ResolvedConfig['deployment']['alarms']): cloudwatch.Alarm[] {
+  private createAlarms(web: WebService, thresholds: DeploymentConfig['alarms']): cloudwatch.Alarm[] {
     const { blue, green } = web.targets;
     const minute = Duration.minutes(1);
     const both = (expression: string, label: string, metric: (g: typeof blue) => cloudwatch.IMetric) =>

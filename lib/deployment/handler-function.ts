@@ -6,7 +6,6 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../shared/nag';
 import { handlerCode, type HandlerName } from './handlers';
 
-
 /** Properties of {@link HandlerFunction}. */
 export interface HandlerFunctionProps {
   /** The handler's folder under `lambda/` (bundled into `build/lambda/<handler>`). */

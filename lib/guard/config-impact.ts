@@ -134,7 +134,6 @@ export function configKeyImpacts(
   return results;
 }
 
-
 if (require.main === module) {
   for (const config of loadConfigs({ stages: ['prod'] })) {
     for (const r of configKeyImpacts(config, cdkContext())) {

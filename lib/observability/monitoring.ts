@@ -12,7 +12,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config';
+import type { MonitoringConfig } from '../../config';
 import { pascal } from '../../config/names';
 import type { BlueGreenTargets } from '../edge/load-balancer';
 import type { RabbitmqBroker } from '../data/rabbitmq';
@@ -40,8 +40,14 @@ export interface MonitoredDatabase {
 
 /** Properties of {@link Monitoring}. */
 export interface MonitoringProps {
-  /** The stage: names, thresholds and alert addresses. */
-  readonly config: ResolvedConfig;
+  /** How alarms, the topic and the dashboard name the stage: `csl prod`. */
+  readonly stageName: string;
+  /** Namespace of the metrics the stage derives from its logs, e.g. `Csl/Prod`. */
+  readonly metricNamespace: string;
+  /** Alarm thresholds. */
+  readonly thresholds: MonitoringConfig;
+  /** Who receives the alerts. */
+  readonly alertEmails: readonly string[];
   /** The cluster the services run in. */
   readonly cluster: ecs.ICluster;
   readonly services: MonitoredService[];
@@ -76,27 +82,26 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const { config } = props;
-    const m = config.monitoring;
+    const m = props.thresholds;
     const key = new kms.Key(this, 'TopicKey', {
-      description: `${config.system} ${config.stage}: alert topic`,
+      description: `${props.stageName}: alert topic`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // CloudWatch publishes alarms to the encrypted topic.
     key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
     this.topic = new sns.Topic(this, 'AlertTopic', {
-      displayName: `${config.system} ${config.stage} alerts`,
+      displayName: `${props.stageName} alerts`,
       masterKey: key,
       enforceSSL: true,
     });
-    for (const email of config.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const email of props.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     const page = new actions.SnsAction(this.topic);
     if (props.backups) this.watchBackups(key, props.backups.copies);
 
     const alarm = (alarmId: string, description: string, options: cloudwatch.AlarmProps) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: `${config.system} ${config.stage}: ${description}`,
+        alarmDescription: `${props.stageName}: ${description}`,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         ...options,
       });
@@ -108,7 +113,7 @@ export class Monitoring extends Construct {
     const fiveMinutes = Duration.minutes(5);
 
     const widgets: cloudwatch.IWidget[] = [
-      new cloudwatch.TextWidget({ markdown: `# ${config.system} ${config.stage}`, width: 24, height: 1 }),
+      new cloudwatch.TextWidget({ markdown: `# ${props.stageName}`, width: 24, height: 1 }),
     ];
     for (const s of props.services) {
       const id = pascal(s.name);
@@ -240,8 +245,8 @@ export class Monitoring extends Construct {
       dbWidgets.push(new cloudwatch.GraphWidget({ title: db.name, left: metrics, right: [free], width: 8 }));
     }
 
-    if (props.redis && config.redis) {
-      const nodes = cacheNodes(props.redis, config.redis);
+    if (props.redis) {
+      const nodes = props.redis.nodeIds();
       // Ids are per metric (`memory0`, `cpu0`, …): one graph shows several of these expressions.
       const idOf = (metricName: string, i: number) => `${metricName.replace(/[^A-Za-z]/g, '').toLowerCase()}${i}`;
       const nodeMetric = (metricName: string, statistic: string) =>
@@ -352,7 +357,7 @@ export class Monitoring extends Construct {
       const failures = new logs.MetricFilter(this, 'SchedulerFailures', {
         logGroup: props.schedulerLogs,
         filterPattern: logs.FilterPattern.anyTerm('FAIL'),
-        metricNamespace: `${pascal(config.system)}/${pascal(config.stage)}`,
+        metricNamespace: props.metricNamespace,
         metricName: 'SchedulerFailedRuns',
         metricValue: '1',
         defaultValue: 0,
@@ -410,20 +415,6 @@ export const BACKUP_FAILURE_STATES = {
   'Backup Job State Change': ['FAILED', 'ABORTED', 'EXPIRED'],
   'Copy Job State Change': ['FAILED'],
 } as const;
-
-/**
- * The cache nodes of a replication group: `<group>-001`, `-002`, … without cluster mode,
- * `<group>-0001-001`, … per shard with it, as ElastiCache names them.
- */
-export function cacheNodes(redis: RedisCache, config: NonNullable<ResolvedConfig['redis']>): string[] {
-  const group = redis.replicationGroup.ref;
-  const perShard = config.replicasPerShard + 1;
-  const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  if (!config.clusterMode) return Array.from({ length: perShard }, (_, i) => `${group}-${pad(i + 1, 3)}`);
-  return Array.from({ length: config.shards }, (_, shard) =>
-    Array.from({ length: perShard }, (__, node) => `${group}-${pad(shard + 1, 4)}-${pad(node + 1, 3)}`),
-  ).flat();
-}
 
 /**
  * The memory high watermark of one RabbitMQ node, in bytes, by broker instance type (Amazon MQ

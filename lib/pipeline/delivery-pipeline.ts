@@ -520,7 +520,6 @@ export function smokeUrls(stage: ResolvedConfig): string[] {
     .map(([name, s]) => `https://${serviceHost(stage, name)}${s.healthCheckPath ?? '/'}`);
 }
 
-
 /** The images of a system and what their web service expects of them. */
 function imageBuilds(config: ResolvedConfig): ImageBuild[] {
   return Object.entries(config.images).map(([image, i]) => {

@@ -121,4 +121,3 @@ export class ImageRepositories extends Construct {
     return repository;
   }
 }
-

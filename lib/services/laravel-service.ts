@@ -9,7 +9,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LARAVEL_HEALTH_PATH, laravelMajor, type ResolvedConfig } from '../../config';
 import { pascal, serviceHost } from '../../config/names';
-import type { DataStack } from '../stacks/data-stack';
+import type { StageData } from '../data/stage-data';
 import { migrationBootstrap, withBootstrap } from '../data/rds/app-users';
 import { importSecret, laravelWiring } from './wiring';
 import { AppTask, type AppContainerOptions } from './app-task';
@@ -36,7 +36,7 @@ export interface LaravelServiceProps {
   /** The cluster the services run in. */
   readonly cluster: ecs.ICluster;
   /** The stage's data layer: endpoints, secrets, buckets. */
-  readonly data: DataStack;
+  readonly data: StageData;
   /** Security groups per service, admitted to the stores they use. */
   readonly securityGroups: SecurityGroupLookup;
   /** The load balancer web services register with. */

@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
-import type { ResolvedConfig, ServiceConfig } from '../../config';
+import type { DeploymentConfig, ScalingConfig, ServiceConfig } from '../../config';
 import { pascal } from '../../config/names';
 import type { AppTask } from './app-task';
 import type { BlueGreenTargets, LoadBalancer } from '../edge/load-balancer';
@@ -18,7 +18,7 @@ export interface WebServiceOptions {
   readonly name: string;
   readonly host: string;
   readonly service: ServiceConfig;
-  readonly config: Pick<ResolvedConfig, 'deployment' | 'scaling'>;
+  readonly config: { readonly deployment: DeploymentConfig; readonly scaling: ScalingConfig };
 }
 
 /** A web service and the target groups CodeDeploy moves its traffic between. */

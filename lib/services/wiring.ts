@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../shared/nag';
 import { cacheVariable, laravelMajor, type ResolvedConfig } from '../../config';
-import type { DataStack } from '../stacks/data-stack';
+import type { StageData } from '../data/stage-data';
 import { expandHosts, serviceHost } from '../../config/names';
 
 /** Where Laravel images keep the RDS CA bundle (PDO verifies the server against it). */
@@ -38,7 +38,7 @@ export function importSecret(scope: Construct, secret: secretsmanager.ISecret): 
 }
 
 /** Lets a role decrypt the data key's secrets through Secrets Manager, and nothing else. */
-function decryptWith(data: DataStack): (role: iam.IGrantable) => void {
+function decryptWith(data: StageData): (role: iam.IGrantable) => void {
   return (role) =>
     role.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -111,16 +111,13 @@ function frontEndHosts(config: ResolvedConfig): string[] {
 
 const APP_ENV: Record<ResolvedConfig['tier'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
 
-
-
-
 /**
  * The environment of a Laravel container, in Laravel's own variable names, from what its
  * service `uses`: `DB_*` (+ `DB_READ_HOST`), `DB_PGSQL_*`, `REDIS_*`, `RABBITMQ_*`,
  * `FILESYSTEM_DISK=s3` with `AWS_BUCKET`, and `<PREFIX>_*` for external databases. Passwords and
  * keys are ECS secrets; the service's own `environment` from config comes last and wins.
  */
-export function laravelWiring(config: ResolvedConfig, serviceName: string, data: DataStack, scope: Construct): Wiring {
+export function laravelWiring(config: ResolvedConfig, serviceName: string, data: StageData, scope: Construct): Wiring {
   const fromSecret = (secret: secretsmanager.ISecret, field: string) =>
     ecs.Secret.fromSecretsManager(secret.encryptionKey ? importSecret(scope, secret) : secret, field);
   const service = config.services[serviceName];

@@ -1,5 +1,4 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import type { ResolvedConfig } from '../../config';
 
 /**
  * The removal policy of a stateful resource in a stage.
@@ -9,7 +8,10 @@ import type { ResolvedConfig } from '../../config';
  *
  * @param snapshots whether this kind of resource supports a final snapshot
  */
-export function removalPolicyFor(config: Pick<ResolvedConfig, 'removal'>, snapshots = false): RemovalPolicy {
+export function removalPolicyFor(
+  config: { readonly removal: { readonly policy: 'destroy' | 'snapshot' | 'retain' } },
+  snapshots = false,
+): RemovalPolicy {
   switch (config.removal.policy) {
     case 'destroy':
       return RemovalPolicy.DESTROY;

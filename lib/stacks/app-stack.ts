@@ -160,7 +160,10 @@ export class AppStack extends StageStack {
       });
     }
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      config,
+      stageName: `${config.system} ${config.stage}`,
+      metricNamespace: `${pascal(config.system)}/${pascal(config.stage)}`,
+      thresholds: config.monitoring,
+      alertEmails: config.alertEmails,
       cluster: this.cluster,
       services,
       databases,

@@ -19,6 +19,7 @@ import type { ServiceSecurityGroups } from '../network/service-security-groups';
 import { assetPublisherRoleName, drKeyAlias, pascal } from '../../config/names';
 import { acknowledge, acknowledgeLogRetentionFunction } from '../shared/nag';
 import { removalPolicyFor } from '../shared/removal';
+import type { StageData } from '../data/stage-data';
 import { StageStack, type StageStackProps } from './stage-stack';
 
 /** Properties of {@link DataStack}. */
@@ -35,7 +36,7 @@ export interface DataStackProps extends StageStackProps {
  * recreated without touching it. Construct ids here are a contract: they make the logical ids
  * of stateful resources, which the tests pin.
  */
-export class DataStack extends StageStack {
+export class DataStack extends StageStack implements StageData {
   /** The customer-managed key that encrypts the stage's data at rest. */
   public readonly key: kms.Key;
   /** MySQL primary and read replicas, when the system has MySQL. */
@@ -310,7 +311,6 @@ export class DataStack extends StageStack {
     }
   }
 }
-
 
 function acknowledgeSingleAz(instance: Construct, config: ResolvedConfig): void {
   acknowledge(

@@ -13,7 +13,6 @@ export interface DrStackProps extends StageStackProps {
   readonly minRetention: Duration;
 }
 
-
 /**
  * The disaster-recovery side of a stage, in another region: a vault for the copies of every
  * backup, encrypted with its own customer-managed key (a regional outage or a compromised key in

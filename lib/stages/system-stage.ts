@@ -116,7 +116,6 @@ export function addStageAspects(scope: Construct, config: ResolvedConfig): void 
   if (config.tier === 'prod') Aspects.of(scope).add(new EncryptLogGroups());
 }
 
-
 function describe(config: ResolvedConfig, what: string): string {
   return `${config.system} ${config.stage}: ${what}`;
 }

@@ -17,7 +17,14 @@
 
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { RdsDatabase } from './rds-database';
+
+/** What the bootstrap needs of a database: its name and the master user's secret. */
+export interface BootstrappedDatabase {
+  /** The database the app user gets rights on. */
+  readonly databaseName: string;
+  /** The master user's secret (`username`, `password`). */
+  readonly secret: secretsmanager.ISecret;
+}
 
 /** The name of the application user; the rotation function adds `_clone` for the other one. */
 export const APP_USERNAME = 'app';
@@ -156,10 +163,10 @@ function phpString(value: string): string {
  */
 export function migrationBootstrap(
   uses: readonly string[],
-  databases: { readonly mysql?: RdsDatabase; readonly postgres?: RdsDatabase },
+  databases: { readonly mysql?: BootstrappedDatabase; readonly postgres?: BootstrappedDatabase },
   secretOf: (secret: secretsmanager.ISecret, field: string) => ecs.Secret,
 ): { environment: Record<string, string>; secrets: Record<string, ecs.Secret>; targets: DatabaseUserTarget[] } {
-  const targets: (DatabaseUserTarget & { db: RdsDatabase })[] = [];
+  const targets: (DatabaseUserTarget & { db: BootstrappedDatabase })[] = [];
   if (uses.includes('mysql') && databases.mysql) {
     targets.push({ engine: 'mysql', envPrefix: 'DB', database: databases.mysql.databaseName, db: databases.mysql });
   }
