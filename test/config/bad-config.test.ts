@@ -183,7 +183,13 @@ describe('networks and secrets', () => {
 describe('a new stage', () => {
   const withQa = (tier: string | undefined, order?: string[]) =>
     edited(csl, (d) => {
-      d.stages.qa = { ...structuredClone(d.stages.staging), network: { cidr: '10.13.0.0/16' }, tier };
+      d.stages.qa = {
+        ...structuredClone(d.stages.staging),
+        domainName: 'qa.cfpcsl.com',
+        hostedZoneId: 'Z0000000000CSLQA',
+        network: { cidr: '10.13.0.0/16' },
+        tier,
+      };
       if (tier === undefined) delete d.stages.qa.tier;
       if (order) d.pipeline.order = order;
     });

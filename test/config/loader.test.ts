@@ -150,12 +150,12 @@ describe('bad input names the system, stage, path and fix', () => {
     ]);
   });
 
-  test('a secret passed as a plain environment variable', () => {
+  test('a password the stage already provides, passed as a plain environment variable, is refused', () => {
     const bad = edited(shipment, (d) => {
       d.services.web.environment = { REDIS_PASSWORD: 'redis_password' };
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
-      "shipment.dev.services.web.environment.REDIS_PASSWORD: looks like a secret; plain environment values end up in the template (move it to secrets: { REDIS_PASSWORD: { secretName: '...' } })",
+      "shipment.dev.services.web.environment.REDIS_PASSWORD: the stage already sets REDIS_PASSWORD from the cache's auth token; remove it here (it would override the stage's)",
     ]);
   });
 
