@@ -2,6 +2,7 @@ import {
   CACHE_ALARM_MAX_NODES,
   CACHE_VERSIONS,
   CLOUDWATCH_ALARM_MAX_METRICS,
+  MYSQL_VERSIONS,
   RABBITMQ_MEMORY_HIGH_WATERMARK_GIB,
   RABBITMQ_VERSIONS,
 } from '../aws-tables';
@@ -17,6 +18,7 @@ export function checkDatabases(c: ResolvedConfig, report: Report): void {
   // Extended Support, so that cost must be chosen in config, not inherited silently.
   if (
     c.mysql?.engineVersion.startsWith('8.0.') &&
+    MYSQL_VERSIONS.includes(c.mysql.engineVersion) &&
     c.mysql.engineLifecycleSupport !== 'open-source-rds-extended-support'
   ) {
     report(
@@ -56,7 +58,7 @@ export function checkCache(c: ResolvedConfig, report: Report): void {
     if (nodes > CACHE_ALARM_MAX_NODES) {
       report(
         ['redis', 'shards'],
-        `${redis.shards} shards of ${perShard} nodes are ${nodes} nodes; the cache alarms watch every node in one CloudWatch math expression, which takes at most ${CLOUDWATCH_ALARM_MAX_METRICS} metrics (set shards: ${Math.floor(CACHE_ALARM_MAX_NODES / perShard)} or fewer, or a larger nodeType)`,
+        `${redis.shards} shards of ${perShard} nodes are ${nodes} nodes; the cache alarms watch every node in one CloudWatch math expression, which takes at most ${CLOUDWATCH_ALARM_MAX_METRICS} metrics (set shards: ${Math.floor(CACHE_ALARM_MAX_NODES / perShard)} or fewer, fewer replicasPerShard, or a larger nodeType)`,
       );
     }
   }
@@ -69,7 +71,11 @@ export function checkCache(c: ResolvedConfig, report: Report): void {
 }
 
 /** Amazon MQ: an instance family the version runs on, a mode the type supports, a known watermark for a cluster. */
-export function checkBroker(c: ResolvedConfig, report: Report): void {
+export function checkBroker(
+  c: ResolvedConfig,
+  report: Report,
+  watermarks: Readonly<Record<string, number>> = RABBITMQ_MEMORY_HIGH_WATERMARK_GIB,
+): void {
   const mq = c.rabbitmq;
   if (!mq) return;
   const family = mq.instanceType.split('.')[1];
@@ -85,10 +91,10 @@ export function checkBroker(c: ResolvedConfig, report: Report): void {
       ['rabbitmq', 'deploymentMode'],
       "mq.t3.micro runs single-instance brokers only (set deploymentMode: 'SINGLE_INSTANCE' or a larger instanceType)",
     );
-  } else if (mq.deploymentMode === 'CLUSTER_MULTI_AZ' && !(mq.instanceType in RABBITMQ_MEMORY_HIGH_WATERMARK_GIB)) {
+  } else if (mq.deploymentMode === 'CLUSTER_MULTI_AZ' && !(mq.instanceType in watermarks)) {
     report(
       ['rabbitmq', 'instanceType'],
-      `no memory high watermark is known for ${mq.instanceType}, so a cluster node's memory alarm has no threshold (use one of ${Object.keys(RABBITMQ_MEMORY_HIGH_WATERMARK_GIB).join(', ')}, or add its watermark to RABBITMQ_MEMORY_HIGH_WATERMARK_GIB in config/aws-tables.ts)`,
+      `no memory high watermark is known for ${mq.instanceType}, so a cluster node's memory alarm has no threshold (use one of ${Object.keys(watermarks).join(', ')}, or add its watermark to RABBITMQ_MEMORY_HIGH_WATERMARK_GIB in config/aws-tables.ts)`,
     );
   }
 }

@@ -26,11 +26,12 @@ const mysqlVersion = z.string().superRefine((value, ctx) => {
       message: "must be a full MySQL 8.4 (or 8.0) version such as '8.4.10' (not '8.4')",
     });
   } else if (!MYSQL_VERSIONS.includes(value)) {
-    const guess = closestName(value, MYSQL_VERSIONS);
-    const newest = MYSQL_VERSIONS.filter((v) => v.startsWith(value.slice(0, 4))).at(-1);
+    const major = MYSQL_VERSIONS.filter((v) => v.startsWith(value.slice(0, 4)));
+    const guess = closestName(value, major) ?? major.at(-1);
+    const offered = ['8.4.', '8.0.'].map((m) => MYSQL_VERSIONS.filter((v) => v.startsWith(m)));
     ctx.addIssue({
       code: 'custom',
-      message: `'${value}' is not a MySQL version RDS offers (${guess ? `did you mean '${guess}'?` : `e.g. '${newest}'`}; the list is in config/aws-tables.ts)`,
+      message: `'${value}' is not a MySQL version RDS offers (did you mean '${guess}'? RDS offers ${offered.map((vs) => `${vs[0]} to ${vs.at(-1)}`).join(' and ')}; the list is in config/aws-tables.ts)`,
     });
   }
 });
