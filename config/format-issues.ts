@@ -37,13 +37,38 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
       return `${describe(value)} is not allowed (${guess ? `did you mean '${guess}'?` : `use one of ${allowed}`})`;
     }
   }
-  if (issue.code === 'invalid_type' && value === undefined) return `required, but missing (expected ${issue.expected})`;
+  const expected = issue.code === 'invalid_type' && issue.expected === 'int' ? 'a whole number' : undefined;
+  if (issue.code === 'invalid_type' && value === undefined) {
+    return `required, but missing (expected ${expected ?? issue.expected})`;
+  }
   if (issue.code === 'invalid_type' && issue.expected !== 'never') {
-    return `expected ${issue.expected}, got ${describe(value)}`;
+    return `expected ${expected ?? issue.expected}, got ${describe(value)}`;
   }
   // A bad record key: the key's own check says what is wrong with it.
   if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? 'is not an allowed key';
+  if (issue.message.startsWith('Too ')) return describeBound(issue, value);
+  if (issue.code === 'invalid_format' && issue.message.startsWith('Invalid')) {
+    if (issue.format === 'email') return `${describe(value)} is not an e-mail address (e.g. 'oncall@example.com')`;
+    if (issue.format === 'starts_with')
+      return `${describe(value)} must start with '${(issue as { prefix?: string }).prefix}'`;
+  }
   return issue.message;
+}
+
+/** A number, list or text past a bound zod's default message states in its own words. */
+function describeBound(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code !== 'too_big' && issue.code !== 'too_small') return issue.message;
+  const big = issue.code === 'too_big';
+  const limit = Number(big ? issue.maximum : issue.minimum);
+  const inclusive = issue.inclusive !== false;
+  if (Array.isArray(value)) {
+    return `lists ${value.length}; give ${big ? 'at most' : 'at least'} ${limit} (${big ? 'remove some' : 'add some'})`;
+  }
+  if (typeof value === 'string') {
+    return `${describe(value)} is too ${big ? 'long' : 'short'}; use ${big ? 'at most' : 'at least'} ${limit} characters`;
+  }
+  const bound = inclusive ? `${big ? 'at most' : 'at least'} ${limit}` : `${big ? 'below' : 'above'} ${limit}`;
+  return `${JSON.stringify(value)} is out of range; set ${bound}`;
 }
 
 /**

@@ -65,7 +65,8 @@ export function checkCache(c: ResolvedConfig, report: Report): void {
   if (redis.automaticFailover && redis.replicasPerShard < 1) {
     report(['redis', 'replicasPerShard'], 'automatic failover needs a replica (set replicasPerShard: 1 or more)');
   }
-  if (redis.clusterMode && !redis.automaticFailover) {
+  // Prod requires failover anyway (tier-requirements.ts): one line is enough.
+  if (redis.clusterMode && !redis.automaticFailover && c.tier !== 'prod') {
     report(['redis', 'automaticFailover'], 'cluster mode requires automatic failover (set automaticFailover: true)');
   }
 }

@@ -31,7 +31,8 @@ export function checkVpc(c: ResolvedConfig, report: Report): void {
     );
   }
   const nat = natGatewayCount(c);
-  if (nat > c.availabilityZones.length) {
+  // Fewer than two zones are reported on availabilityZones.
+  if (c.availabilityZones.length >= 2 && nat > c.availabilityZones.length) {
     report(
       ['network', 'natGateways'],
       `${nat} NAT gateways for ${c.availabilityZones.length} zones; use at most one per zone`,

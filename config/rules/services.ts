@@ -18,7 +18,9 @@ export function checkServiceKinds(c: ResolvedConfig, report: Report): void {
     if (!image) {
       report(
         [...path, 'image'],
-        `'${s.image}' is not an image of this system (use one of: ${Object.keys(c.images).join(', ')})`,
+        Object.keys(c.images).length > 0
+          ? `'${s.image}' is not an image of this system (use one of: ${Object.keys(c.images).join(', ')})`
+          : `'${s.image}' is not an image of this system, which has none (add it under images)`,
       );
     } else if ((s.kind === 'nextjs') !== (image.runtime === 'nextjs')) {
       report([...path, 'image'], `a ${s.kind} service cannot run the ${image.runtime} image '${s.image}'`);
@@ -58,7 +60,8 @@ export function checkServiceSizes(c: ResolvedConfig, report: Report): void {
         report([...path, 'maxTasks'], 'the scheduler runs exactly one task (set minTasks: 1 and maxTasks: 1)');
       }
     }
-    if (s.minTasks > s.maxTasks) {
+    // A maxTasks below 1 is reported on its own.
+    if (s.maxTasks >= 1 && s.minTasks > s.maxTasks) {
       report(
         [...path, 'minTasks'],
         `minTasks ${s.minTasks} is above maxTasks ${s.maxTasks}; lower minTasks or raise maxTasks`,
