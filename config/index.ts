@@ -6,7 +6,9 @@ import { shipment } from './systems/shipment';
 
 export * from './schema';
 export * from './loader';
-export { isIpv4Address } from './ipv4';
+export * from './ipv4';
+export { closestName, editDistance } from './closest';
+export { TIER_REQUIREMENTS, type TierRequirement } from './rules';
 
 /** Every system this app deploys. */
 export const SYSTEMS: readonly SystemDefinition[] = [csl, shipment];

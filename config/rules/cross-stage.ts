@@ -4,7 +4,8 @@ import type { ResolvedConfig } from '../schema/resolved';
 
 /**
  * Rules across stages and systems: what one stage owns, no other may claim. A domain, a hosted
- * zone and a host belong to one stage (each stage writes its records and certificates there). A
+ * zone and a host belong to one stage (each stage writes its records and certificates there);
+ * a broker name is unique in its account and region (Amazon MQ refuses a second one). A
  * VPC range may repeat in other accounts or regions, which never route to each other here, but
  * not within one account and region, nor between stages attached to one transit gateway; and
  * no VPC may overlap a network that any stage routes to an external database.
@@ -36,7 +37,7 @@ export function crossStageProblems(
   return problems;
 }
 
-/** The same domain, hosted zone or host in two stages. */
+/** The same domain, hosted zone, broker name or host in two stages. */
 function sharedNames(own: ResolvedConfig, other: ResolvedConfig): string[] {
   if (own.domainName === other.domainName) {
     return [
@@ -47,6 +48,12 @@ function sharedNames(own: ResolvedConfig, other: ResolvedConfig): string[] {
   if (own.hostedZoneId === other.hostedZoneId) {
     lines.push(
       `hostedZoneId: '${own.hostedZoneId}' is also the hosted zone of ${label(other)} (domain '${other.domainName}'); give each stage the zone that holds its own domain (delegate '${own.domainName}' to a zone of its own)`,
+    );
+  }
+  const broker = (c: ResolvedConfig) => c.rabbitmq && (c.rabbitmq.brokerName ?? `${c.system}-${c.stage}`);
+  if (own.rabbitmq && own.account === other.account && own.region === other.region && broker(own) === broker(other)) {
+    lines.push(
+      `rabbitmq.brokerName: '${broker(own)}' is also the broker of ${label(other)} in account ${own.account} and region ${own.region}, where broker names are unique (name this stage's broker apart, e.g. '${own.system}-${own.stage}')`,
     );
   }
   const theirs = new Map(hostsOf(other).map(([service, fqdn]) => [fqdn, service]));

@@ -20,7 +20,6 @@ export * from './deployment';
 export * from './pipeline';
 export * from './resolved';
 export { LOG_RETENTION_DAYS, appSecretSchema, secretRefSchema } from './common';
-export { cidrContains, cidrProblem, cidrsOverlap } from '../ipv4';
 
 /** Everything about one system in one stage: its shape, then the rules across fields. */
 export const resolvedConfigSchema = resolvedShape.superRefine((config, ctx) =>

@@ -36,7 +36,7 @@ function expectNamed(name: SystemName, edit: (d: any) => void): void {
     throw new Error(`crashed instead of naming the problem: ${(err as Error).stack}`);
   }
   expect(problems).not.toBe('accepted');
-  const line = new RegExp(`^${name}\\.(dev|staging|prod|pipeline)\\.[\\w.-]+: \\S`);
+  const line = new RegExp(`^${name}\\.([a-z][a-z0-9-]*|pipeline)\\.[\\w.-]+: \\S`);
   for (const problem of problems as string[]) {
     expect(problem).toMatch(line);
     // The loader's last resort for an error a rule did not expect: a crash in disguise.

@@ -37,6 +37,22 @@ describe('what one stage owns, no other stage or system may claim', () => {
     ]);
   });
 
+  test('the same broker name in one account and region', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.qa = {
+        ...structuredClone(d.stages.staging),
+        tier: 'staging',
+        domainName: 'qa.cfpcsl.com',
+        hostedZoneId: 'Z0000000000CSLQA',
+        network: { cidr: '10.13.0.0/16' },
+      };
+      d.pipeline.order = ['dev', 'qa', 'staging', 'prod'];
+    });
+    expect(problemsOf(() => resolveAll([bad]))).toEqual([
+      "csl.staging.rabbitmq.brokerName: 'CslStagingData-Rabbitmq-5F792842' is also the broker of csl.qa in account 222222222222 and region eu-west-1, where broker names are unique (name this stage's broker apart, e.g. 'csl-staging')",
+    ]);
+  });
+
   test('overlapping VPC ranges in one account and region', () => {
     const bad = edited(csl, (d) => {
       d.stages.staging.account = d.stages.dev.account;
