@@ -132,15 +132,15 @@ export const RABBITMQ_MEMORY_HIGH_WATERMARK_GIB: Readonly<Record<string, number>
 /** The most metrics one CloudWatch alarm on a metric math expression may reference (a hard limit). */
 export const CLOUDWATCH_ALARM_MAX_METRICS = 10;
 
+/** ElastiCache's default quota of nodes per Valkey or Redis OSS cluster. */
+export const ELASTICACHE_MAX_NODES_PER_CLUSTER = 90;
+
 /**
  * The most nodes a cache may have: its alarms take the worst node in one math expression of
  * every node (`shards × (replicasPerShard + 1)`), so CloudWatch's limit binds long before
- * ElastiCache's default of 90 nodes per cluster.
+ * ElastiCache's quota.
  */
-export const CACHE_ALARM_MAX_NODES = CLOUDWATCH_ALARM_MAX_METRICS;
-
-/** ElastiCache's default quota of nodes per Valkey or Redis OSS cluster. */
-export const ELASTICACHE_MAX_NODES_PER_CLUSTER = 90;
+export const CACHE_ALARM_MAX_NODES = Math.min(CLOUDWATCH_ALARM_MAX_METRICS, ELASTICACHE_MAX_NODES_PER_CLUSTER);
 
 /** The most input artifacts a CodePipeline (CodeBuild) action takes. */
 export const CODEPIPELINE_MAX_INPUT_ARTIFACTS = 5;

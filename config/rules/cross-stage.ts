@@ -3,9 +3,11 @@ import { resolveHost } from '../names';
 import type { ResolvedConfig } from '../schema/resolved';
 
 /**
- * Rules across stages and systems: what one stage owns, no other may claim. A domain, a hosted
- * zone and a host belong to one stage (each stage writes its records and certificates there);
- * a broker name is unique in its account and region (Amazon MQ refuses a second one). A
+ * Rules across stages and systems: what one stage owns, no other may claim. A domain and a host
+ * belong to one stage (each stage writes its records and certificates there); a hosted zone to
+ * one account (stages of one account may share a parent zone); a broker name is unique in its
+ * account (Amazon MQ API reference, CreateBroker: `BrokerName` "must be unique in your Amazon
+ * Web Services account"). A
  * VPC range may repeat in other accounts or regions, which never route to each other here, but
  * not within one account and region, nor between stages attached to one transit gateway; and
  * no VPC may overlap a network that any stage routes to an external database.
@@ -45,15 +47,17 @@ function sharedNames(own: ResolvedConfig, other: ResolvedConfig): string[] {
     ];
   }
   const lines: string[] = [];
-  if (own.hostedZoneId === other.hostedZoneId) {
+  // A zone lives in one account: stages of one account may share a parent zone, stages of two
+  // accounts cannot both write records into it.
+  if (own.hostedZoneId === other.hostedZoneId && own.account !== other.account) {
     lines.push(
-      `hostedZoneId: '${own.hostedZoneId}' is also the hosted zone of ${label(other)} (domain '${other.domainName}'); give each stage the zone that holds its own domain (delegate '${own.domainName}' to a zone of its own)`,
+      `hostedZoneId: '${own.hostedZoneId}' is also the hosted zone of ${label(other)} in account ${other.account}; a zone belongs to one account, so give this stage the zone of account ${own.account} that holds '${own.domainName}'`,
     );
   }
   const broker = (c: ResolvedConfig) => c.rabbitmq && (c.rabbitmq.brokerName ?? `${c.system}-${c.stage}`);
-  if (own.rabbitmq && own.account === other.account && own.region === other.region && broker(own) === broker(other)) {
+  if (own.rabbitmq && own.account === other.account && broker(own) === broker(other)) {
     lines.push(
-      `rabbitmq.brokerName: '${broker(own)}' is also the broker of ${label(other)} in account ${own.account} and region ${own.region}, where broker names are unique (name this stage's broker apart, e.g. '${own.system}-${own.stage}')`,
+      `rabbitmq.brokerName: '${broker(own)}' is also the broker of ${label(other)} in account ${own.account}, where broker names are unique (name this stage's broker apart, e.g. '${own.system}-${own.stage}')`,
     );
   }
   const theirs = new Map(hostsOf(other).map(([service, fqdn]) => [fqdn, service]));

@@ -99,7 +99,7 @@ export const redisSchema = z.strictObject({
 /** The stage's Amazon MQ for RabbitMQ broker. */
 export const rabbitmqSchema = z.strictObject({
   /**
-   * The broker's name: unique per account and region, shown in the console and the metrics'
+   * The broker's name: unique in its account (`rules/cross-stage.ts`), shown in the console and the metrics'
    * `Broker` dimension. Changing it replaces the broker (a new, empty one), so a deployed stage
    * pins the name it was created with.
    *

@@ -4,7 +4,7 @@ import { edited, problemsOf } from './edits';
 import { shipment } from '../../config/systems/shipment';
 
 /**
- * Mistakes a new owner made in a first week (issue 14), each rejected at load with one line:
+ * Mistakes a new owner made in a first week, each rejected at load with one line:
  * `system.stage.path: what is wrong (fix)`, no cascade, no stack trace, no pointer into lib/.
  * The AWS values behind them live in config/aws-tables.ts, with their sources.
  */

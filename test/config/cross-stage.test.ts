@@ -19,13 +19,21 @@ describe('what one stage owns, no other stage or system may claim', () => {
     ]);
   });
 
-  test('the same hosted zone in two systems', () => {
+  test('the same hosted zone in two accounts', () => {
     const bad = edited(shipment, (d) => {
       d.stages.prod.hostedZoneId = 'Z0000000000CSLPROD';
     });
     expect(problemsOf(() => resolveAll([csl, bad]))).toEqual([
-      "shipment.prod.hostedZoneId: 'Z0000000000CSLPROD' is also the hosted zone of csl.prod (domain 'cfpcsl.com'); give each stage the zone that holds its own domain (delegate 'shipmentapp.com' to a zone of its own)",
+      "shipment.prod.hostedZoneId: 'Z0000000000CSLPROD' is also the hosted zone of csl.prod in account 333333333333; a zone belongs to one account, so give this stage the zone of account 666666666666 that holds 'shipmentapp.com'",
     ]);
+  });
+
+  test('stages of one account may share a parent zone', () => {
+    const ok = edited(csl, (d) => {
+      d.stages.staging.account = d.stages.dev.account;
+      d.stages.staging.hostedZoneId = d.stages.dev.hostedZoneId;
+    });
+    expect(resolveAll([ok])).toHaveLength(3);
   });
 
   test("the same host in two stages: prod's domain holds staging's hosts too", () => {
@@ -37,7 +45,7 @@ describe('what one stage owns, no other stage or system may claim', () => {
     ]);
   });
 
-  test('the same broker name in one account and region', () => {
+  test('the same broker name in one account', () => {
     const bad = edited(csl, (d) => {
       d.stages.qa = {
         ...structuredClone(d.stages.staging),
@@ -49,7 +57,7 @@ describe('what one stage owns, no other stage or system may claim', () => {
       d.pipeline.order = ['dev', 'qa', 'staging', 'prod'];
     });
     expect(problemsOf(() => resolveAll([bad]))).toEqual([
-      "csl.staging.rabbitmq.brokerName: 'CslStagingData-Rabbitmq-5F792842' is also the broker of csl.qa in account 222222222222 and region eu-west-1, where broker names are unique (name this stage's broker apart, e.g. 'csl-staging')",
+      "csl.staging.rabbitmq.brokerName: 'CslStagingData-Rabbitmq-5F792842' is also the broker of csl.qa in account 222222222222, where broker names are unique (name this stage's broker apart, e.g. 'csl-staging')",
     ]);
   });
 
