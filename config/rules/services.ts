@@ -32,7 +32,10 @@ export function checkServiceKinds(c: ResolvedConfig, report: Report): void {
       report([...path, 'smokePaths'], `a ${s.kind} service takes no traffic to smoke-test; remove smokePaths`);
     }
     if (isWeb(s) && !s.host) report([...path, 'host'], `a ${s.kind} service needs a host (e.g. host: '${name}')`);
-    if (!isWeb(s) && s.host) report([...path, 'host'], `a ${s.kind} service takes no traffic; remove host`);
+    for (const key of ['host', 'port', 'healthCheckPath'] as const) {
+      if (!isWeb(s) && s[key] !== undefined)
+        report([...path, key], `a ${s.kind} service takes no traffic; remove ${key}`);
+    }
     if (
       image?.runtime === 'laravel' &&
       s.kind === 'laravel-web' &&

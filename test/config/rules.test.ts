@@ -151,6 +151,17 @@ describe('values named with what is allowed', () => {
 });
 
 describe('services', () => {
+  test('a port or health path on a service that takes no traffic is refused, not ignored', () => {
+    const bad = edited(shipment, (d) => {
+      d.services.worker.port = 8080;
+      d.services.scheduler.healthCheckPath = '/health';
+    });
+    expect(problems(bad, 'dev')).toEqual([
+      'shipment.dev.services.worker.port: a laravel-worker service takes no traffic; remove port',
+      'shipment.dev.services.scheduler.healthCheckPath: a laravel-scheduler service takes no traffic; remove healthCheckPath',
+    ]);
+  });
+
   test('a Next.js service that uses a store is refused: nothing wires it', () => {
     const bad = edited(csl, (d) => {
       d.services.admin.uses = ['postgres'];
