@@ -139,7 +139,13 @@ function parseStage(
 function toolingOf(pipeline: unknown, label: string): { fields: Record<string, unknown>; problems: string[] } {
   const fields: Record<string, unknown> = {};
   const problems: string[] = [];
-  if (!isPlainObject(pipeline)) return { fields, problems };
+  if (!isPlainObject(pipeline)) {
+    const got = pipeline === undefined ? 'missing' : `${pipeline === null ? 'null' : typeof pipeline}, not an object`;
+    problems.push(
+      `${label}.pipeline: ${got} (add pipeline: { account, region, connectionArn, repository, branch: 'main' }; every stage pulls its images from the registry there)`,
+    );
+    return { fields, problems };
+  }
   for (const [field, target] of [
     ['account', 'toolingAccount'],
     ['region', 'toolingRegion'],

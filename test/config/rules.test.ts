@@ -140,6 +140,15 @@ describe('values named with what is allowed', () => {
     ]);
   });
 
+  test('a system without a pipeline is refused: every stage pulls its images from its registry', () => {
+    const bad = edited(csl, (d) => {
+      delete d.pipeline;
+    });
+    expect(problems(bad, 'dev')).toEqual([
+      "csl.pipeline: missing (add pipeline: { account, region, connectionArn, repository, branch: 'main' }; every stage pulls its images from the registry there)",
+    ]);
+  });
+
   test('a pipeline region typo is reported where it was written, once', () => {
     const bad = edited(csl, (d) => {
       d.pipeline.region = 'eu-wset-1';
