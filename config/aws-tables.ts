@@ -10,6 +10,10 @@
  * - Fargate: "Task CPU and memory" in the Amazon ECS developer guide (task-cpu-memory-error.html).
  * - RDS PostgreSQL 15: the minor versions aws-cdk-lib 2.276 knows (`PostgresEngineVersion`),
  *   from 15.10 on; older 15.x minors are past RDS's standard support on the release calendar.
+ * - RDS MySQL 8.4 and 8.0: the minor versions aws-cdk-lib 2.276 knows (`MysqlEngineVersion`)
+ *   and does not mark "no longer supported by Amazon RDS" (8.4.5 to 8.4.10, 8.0.42 to 8.0.46),
+ *   as the RDS user guide's "Supported MySQL minor versions on Amazon RDS" lists them; checked
+ *   on 2026-12-03.
  * - ElastiCache: "Supported engines and versions" (engine-versions.html): Valkey 7.2–9.1,
  *   Redis OSS 6.2–7.1.
  * - Amazon MQ: "Managing Amazon MQ for RabbitMQ engine versions": 3.13 on mq.t3, mq.m5 and
@@ -17,6 +21,13 @@
  *   types").
  * - Instance classes: the RDS "DB instance classes" and ElastiCache "Supported node types" pages,
  *   current generations only (families and sizes below).
+ * - RabbitMQ memory high watermarks: the Amazon MQ developer guide, "Amazon MQ for RabbitMQ
+ *   instance types" and "Memory and disk alarms" (moved here from the broker alarms).
+ * - Limits: the CloudWatch user guide, "Limits that apply to alarms based on metric math
+ *   expressions" (at most 10 metrics, a hard limit); the ElastiCache user guide, "Working with
+ *   shards in ElastiCache" (90 nodes per cluster by default, one to six nodes per shard); the
+ *   CodePipeline user guide, "Valid input and output artifacts for each action type" (a
+ *   CodeBuild action takes 1 to 5 input artifacts). Checked on 2026-12-03.
  */
 
 /** Availability-zone letters per commercial region. */
@@ -72,6 +83,12 @@ export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
 /** RDS for PostgreSQL 15 minor versions offered for new instances. */
 export const POSTGRES_VERSIONS: readonly string[] = ['15.10', '15.12', '15.13', '15.14', '15.15', '15.16', '15.17'];
 
+/** RDS for MySQL 8.4 and 8.0 minor versions offered for new instances, oldest first. */
+export const MYSQL_VERSIONS: readonly string[] = [
+  ...[5, 6, 7, 8, 9, 10].map((minor) => `8.4.${minor}`),
+  ...[42, 43, 44, 45, 46].map((minor) => `8.0.${minor}`),
+];
+
 /** ElastiCache engine versions (`major.minor`) per engine. */
 export const CACHE_VERSIONS: Readonly<Record<'valkey' | 'redis', readonly string[]>> = {
   valkey: ['7.2', '8.0', '8.1', '8.2', '9.0', '9.1'],
@@ -90,6 +107,49 @@ export const MQ_INSTANCE_TYPES: readonly string[] = [
   ...['large', 'xlarge', '2xlarge', '4xlarge'].map((s) => `mq.m5.${s}`),
   ...['medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'].map((s) => `mq.m7g.${s}`),
 ];
+
+/**
+ * The memory high watermark of one RabbitMQ node, in GiB, by broker instance type: absolute
+ * values for `mq.m7g`, 40 % of the instance's memory (8, 16, 32, 64 GiB) for `mq.m5`.
+ * `mq.t3.micro` runs single-instance brokers only and needs no per-node alarm. A Multi-AZ
+ * cluster's per-node memory alarm needs its type in this table.
+ */
+export const RABBITMQ_MEMORY_HIGH_WATERMARK_GIB: Readonly<Record<string, number>> = {
+  'mq.m7g.medium': 1.8,
+  'mq.m7g.large': 4.3,
+  'mq.m7g.xlarge': 9.3,
+  'mq.m7g.2xlarge': 19.3,
+  'mq.m7g.4xlarge': 39.4,
+  'mq.m7g.8xlarge': 79.7,
+  'mq.m7g.12xlarge': 119.8,
+  'mq.m7g.16xlarge': 160.1,
+  'mq.m5.large': 0.4 * 8,
+  'mq.m5.xlarge': 0.4 * 16,
+  'mq.m5.2xlarge': 0.4 * 32,
+  'mq.m5.4xlarge': 0.4 * 64,
+};
+
+/** The most metrics one CloudWatch alarm on a metric math expression may reference (a hard limit). */
+export const CLOUDWATCH_ALARM_MAX_METRICS = 10;
+
+/** ElastiCache's default quota of nodes per Valkey or Redis OSS cluster. */
+export const ELASTICACHE_MAX_NODES_PER_CLUSTER = 90;
+
+/**
+ * The most nodes a cache may have: its alarms take the worst node in one math expression of
+ * every node (`shards × (replicasPerShard + 1)`), so CloudWatch's limit binds long before
+ * ElastiCache's quota.
+ */
+export const CACHE_ALARM_MAX_NODES = Math.min(CLOUDWATCH_ALARM_MAX_METRICS, ELASTICACHE_MAX_NODES_PER_CLUSTER);
+
+/** The most input artifacts a CodePipeline (CodeBuild) action takes. */
+export const CODEPIPELINE_MAX_INPUT_ARTIFACTS = 5;
+
+/**
+ * The most images a system's pipeline builds: its deploy action takes this repository and one
+ * static-files artifact per image.
+ */
+export const PIPELINE_MAX_IMAGES = CODEPIPELINE_MAX_INPUT_ARTIFACTS - 1;
 
 const BURSTABLE = ['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge'];
 const GENERAL = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'];
@@ -114,37 +174,4 @@ function range(from: number, to: number, step: number): number[] {
   return out;
 }
 
-/**
- * The closest of `candidates` to `word` by edit distance, when it is close enough to be a typo.
- *
- * @returns the candidate, or undefined when nothing is near
- */
-export function closestName(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 4)) + 1;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-/** Levenshtein distance with adjacent transpositions counted as one edit (`eu-wset-1`). */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.length][b.length];
-}
+export { closestName } from './closest';

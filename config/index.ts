@@ -1,10 +1,14 @@
-import { ConfigError, resolveAll, stagesOf, type SystemDefinition } from './loader';
+import { ConfigError, resolveAll, resolveEach, stagesOf, type SystemDefinition } from './loader';
+import { IMAGE_TAG } from './schema/common';
 import type { ResolvedConfig } from './schema';
 import { csl } from './systems/csl';
 import { shipment } from './systems/shipment';
 
 export * from './schema';
 export * from './loader';
+export * from './ipv4';
+export { closestName, editDistance } from './closest';
+export { TIER_REQUIREMENTS, type TierRequirement } from './rules';
 
 /** Every system this app deploys. */
 export const SYSTEMS: readonly SystemDefinition[] = [csl, shipment];
@@ -18,8 +22,6 @@ export interface ConfigFilter {
   /** Image tags per image key (`api`, `web`, ...); win over `imageTag`. */
   readonly imageTags?: Readonly<Record<string, string>>;
 }
-
-const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
 
 /**
  * Resolves the (system, stage) pairs a command asks for; all of them when no filter is given.
@@ -46,8 +48,23 @@ export function loadConfigs(filter: ConfigFilter = {}): ResolvedConfig[] {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const systems = wanted.systems.length > 0 ? SYSTEMS.filter((d) => wanted.systems.includes(d.name)) : SYSTEMS;
-  return resolveAll(systems, wanted.stages.length > 0 ? wanted.stages : undefined).map((config) =>
-    withImageTags(config, filter),
+  const stages = wanted.stages.length > 0 ? wanted.stages : undefined;
+  return resolveAll(systems, stages, unselected(systems, stages)).map((config) => withImageTags(config, filter));
+}
+
+/**
+ * The stages a filter leaves out that resolve, so that the selected ones are still checked
+ * against them (a domain or VPC range claimed twice); their own problems are reported when
+ * they are selected.
+ */
+function unselected(systems: readonly SystemDefinition[], stages?: readonly string[]): ResolvedConfig[] {
+  if (systems === SYSTEMS && stages === undefined) return [];
+  const isSelected = (system: SystemDefinition, stage: string) =>
+    systems.includes(system) && (stages === undefined || stages.includes(stage));
+  return SYSTEMS.flatMap((system) =>
+    stagesOf(system)
+      .filter((stage) => !isSelected(system, stage))
+      .flatMap((stage) => resolveEach([system], [stage]).configs),
   );
 }
 

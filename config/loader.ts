@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { formatIssues } from './format-issues';
+import { crossStageProblems } from './rules';
 import {
   LARAVEL_HEALTH_PATH,
   laravelMajor,
@@ -116,24 +117,48 @@ function parseStage(
   definition: Record<string, unknown>,
 ): ResolvedConfig {
   const { name, stages: _stages, pipeline: _pipeline, ...common } = raw;
-  const tooling = raw.pipeline as { account?: unknown; region?: unknown } | undefined;
-  const merged = deepMerge(
-    {
-      system: name,
-      stage,
-      ...common,
-      ...(tooling?.account === undefined ? {} : { toolingAccount: tooling.account }),
-      ...(tooling?.region === undefined ? {} : { toolingRegion: tooling.region }),
-    },
-    { ...definition, tier },
-  );
+  const tooling = toolingOf(raw.pipeline, label);
+  const merged = deepMerge({ system: name, stage, ...common, ...tooling.fields }, { ...definition, tier });
   const withDefaults = applyTier(merged, TIERS[tier]);
 
   const result = resolvedConfigSchema.safeParse(withDefaults);
+  if (tooling.problems.length > 0 && result.success) throw new ConfigError(tooling.problems);
   if (!result.success) {
-    throw new ConfigError(formatIssues(`${label}.${stage}`, rootCauses(result.error.issues), withDefaults));
+    throw new ConfigError([
+      ...tooling.problems,
+      ...formatIssues(`${label}.${stage}`, result.error.issues, withDefaults, resolvedConfigSchema),
+    ]);
   }
   return result.data;
+}
+
+/**
+ * The tooling account and region every stage takes from the system's pipeline, where they are
+ * valid; a bad one is reported at `<system>.pipeline.<field>`, where it was written, and left out.
+ */
+function toolingOf(pipeline: unknown, label: string): { fields: Record<string, unknown>; problems: string[] } {
+  const fields: Record<string, unknown> = {};
+  const problems: string[] = [];
+  if (!isPlainObject(pipeline)) {
+    const got = pipeline === undefined ? 'missing' : `${pipeline === null ? 'null' : typeof pipeline}, not an object`;
+    problems.push(
+      `${label}.pipeline: ${got} (add pipeline: { account, region, connectionArn, repository, branch: 'main' }; every stage pulls its images from the registry there)`,
+    );
+    return { fields, problems };
+  }
+  for (const [field, target] of [
+    ['account', 'toolingAccount'],
+    ['region', 'toolingRegion'],
+  ] as const) {
+    if (pipeline[field] === undefined) continue;
+    const result = pipelineSchema.shape[field].safeParse(pipeline[field]);
+    if (result.success) fields[target] = pipeline[field];
+    else
+      problems.push(
+        ...formatIssues(`${label}.pipeline.${field}`, result.error.issues, pipeline[field], pipelineSchema),
+      );
+  }
+  return { fields, problems };
 }
 
 /** The stages a system has, in its pipeline's order (`pipeline.order`, or dev, staging, prod, others). */
@@ -145,19 +170,6 @@ export function stagesOf(system: SystemDefinition): string[] {
     ...STAGE_NAMES.filter((s) => declared.includes(s) && !order.includes(s)),
     ...declared.filter((s) => !order.includes(s) && !(STAGE_NAMES as readonly string[]).includes(s)),
   ];
-}
-
-/**
- * Drops the issues that follow from another: a service whose `kind` is unknown got no kind
- * defaults, so its missing `cpu`, `memoryMiB`, ... would only repeat the one mistake.
- */
-function rootCauses(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
-  const badKinds = new Set(
-    issues
-      .filter((i) => i.path.length === 3 && i.path[0] === 'services' && i.path[2] === 'kind')
-      .map((i) => String(i.path[1])),
-  );
-  return issues.filter((i) => !(i.path[0] === 'services' && badKinds.has(String(i.path[1])) && i.path[2] !== 'kind'));
 }
 
 /**
@@ -198,9 +210,31 @@ export function resolvePipeline(system: SystemDefinition): PipelineConfig {
 
 /**
  * Resolves the given stages of every system (each system's own stages when none are given; a
- * system without one of the given stages skips it), collecting all problems before throwing.
+ * system without one of the given stages skips it), collecting all problems before throwing:
+ * each stage's own, then those across stages (a domain, hosted zone, host or VPC range claimed
+ * twice; see `rules/cross-stage.ts`), checked among the stages resolved here and any `others`.
  */
-export function resolveAll(systems: readonly SystemDefinition[], stages?: readonly StageName[]): ResolvedConfig[] {
+export function resolveAll(
+  systems: readonly SystemDefinition[],
+  stages?: readonly StageName[],
+  others: readonly ResolvedConfig[] = [],
+): ResolvedConfig[] {
+  const { configs, problems } = resolveEach(systems, stages);
+  const selected = new Set(configs);
+  problems.push(...crossStageProblems([...configs, ...others], (c) => selected.has(c)));
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  return configs;
+}
+
+/**
+ * Resolves each selected (system, stage) on its own.
+ *
+ * @returns the configurations that resolved, and the problems of those that did not
+ */
+export function resolveEach(
+  systems: readonly SystemDefinition[],
+  stages?: readonly StageName[],
+): { configs: ResolvedConfig[]; problems: string[] } {
   const configs: ResolvedConfig[] = [];
   const problems: string[] = [];
   for (const system of systems) {
@@ -214,8 +248,7 @@ export function resolveAll(systems: readonly SystemDefinition[], stages?: readon
       }
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return configs;
+  return { configs, problems };
 }
 
 function applyTier(merged: Record<string, unknown>, tier: Tier): Record<string, unknown> {
@@ -227,7 +260,7 @@ function applyTier(merged: Record<string, unknown>, tier: Tier): Record<string, 
       out[key] = deepMerge(storeDefaults[key] as unknown as Record<string, unknown>, out[key]);
     }
   }
-  out.externalDatabases ??= {};
+  if (out.externalDatabases === undefined) out.externalDatabases = {};
   if (isPlainObject(out.services)) {
     out.services = Object.fromEntries(
       Object.entries(out.services).map(([serviceName, service]) => {
@@ -260,129 +293,4 @@ export function deepMerge(base: unknown, override: unknown): Record<string, unkn
     out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : value;
   }
   return out;
-}
-
-function formatIssues(
-  prefix: string,
-  issues: readonly z.core.$ZodIssue[],
-  input: unknown,
-  schema: z.core.$ZodType = resolvedConfigSchema,
-): string[] {
-  const lines: string[] = [];
-  for (const issue of issues) {
-    const path = issue.path.map(String);
-    const where = (p: string[]) => [prefix, ...p].join('.');
-    if (issue.code === 'unrecognized_keys') {
-      const known = knownKeys(path, schema);
-      for (const key of issue.keys) {
-        const guess = closest(key, known);
-        const fix = guess ? `did you mean '${guess}'?` : 'remove it';
-        lines.push(`${where([...path, key])}: unknown key (${fix})`);
-      }
-      continue;
-    }
-    if (issue.code === 'invalid_type' && valueAt(input, path) === undefined) {
-      lines.push(`${where(path)}: required, but missing (expected ${issue.expected})`);
-      continue;
-    }
-    if (
-      issue.code === 'invalid_value' &&
-      issue.message.startsWith('Invalid') &&
-      issue.values.every((v) => typeof v === 'string')
-    ) {
-      const value = valueAt(input, path);
-      const guess = typeof value === 'string' ? closest(value, issue.values as string[]) : undefined;
-      const fix = guess
-        ? `did you mean '${guess}'?`
-        : `use one of ${issue.values.map((v) => `'${String(v)}'`).join(', ')}`;
-      lines.push(`${where(path)}: ${describe(value)} is not allowed (${fix})`);
-      continue;
-    }
-    if (issue.code === 'invalid_type' && issue.expected !== 'never') {
-      lines.push(`${where(path)}: expected ${issue.expected}, got ${describe(valueAt(input, path))}`);
-      continue;
-    }
-    lines.push(`${where(path)}: ${issue.message}`);
-  }
-  return lines;
-}
-
-function valueAt(input: unknown, path: string[]): unknown {
-  return path.reduce<unknown>(
-    (node, key) => (isPlainObject(node) || Array.isArray(node) ? (node as never)[key] : undefined),
-    input,
-  );
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `the string '${value}'`;
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-/** Keys the schema allows at a path, for "did you mean" hints. */
-function knownKeys(path: string[], root: z.core.$ZodType): string[] {
-  let schema: z.core.$ZodType = root;
-  for (const key of path) {
-    schema = unwrap(schema);
-    const def = schema._zod.def as unknown as Record<string, unknown>;
-    if (def.type === 'object') {
-      schema = (def.shape as Record<string, z.core.$ZodType>)[key];
-    } else if (def.type === 'record') {
-      schema = def.valueType as z.core.$ZodType;
-    } else if (def.type === 'array') {
-      schema = def.element as z.core.$ZodType;
-    } else {
-      return [];
-    }
-    if (!schema) return [];
-  }
-  const def = unwrap(schema)._zod.def as unknown as Record<string, unknown>;
-  return def.type === 'object' ? Object.keys(def.shape as object) : [];
-}
-
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  let current = schema;
-  for (;;) {
-    const def = current._zod.def as unknown as Record<string, unknown>;
-    if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') {
-      current = def.innerType as z.core.$ZodType;
-    } else if (def.type === 'pipe') {
-      current = def.in as z.core.$ZodType;
-    } else {
-      return current;
-    }
-  }
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  // An abbreviation (`repo` for `repository`) is the likeliest slip.
-  const lower = word.toLowerCase();
-  const extended = candidates.find((c) => lower.length >= 3 && c.toLowerCase().startsWith(lower));
-  if (extended) return extended;
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const d = levenshtein(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

@@ -4,7 +4,7 @@ import { edited, problemsOf } from './edits';
 import { shipment } from '../../config/systems/shipment';
 
 /**
- * Mistakes a new owner made in a first week (issue 14), each rejected at load with one line:
+ * Mistakes a new owner made in a first week, each rejected at load with one line:
  * `system.stage.path: what is wrong (fix)`, no cascade, no stack trace, no pointer into lib/.
  * The AWS values behind them live in config/aws-tables.ts, with their sources.
  */
@@ -183,7 +183,15 @@ describe('networks and secrets', () => {
 describe('a new stage', () => {
   const withQa = (tier: string | undefined, order?: string[]) =>
     edited(csl, (d) => {
-      d.stages.qa = { ...structuredClone(d.stages.staging), network: { cidr: '10.13.0.0/16' }, tier };
+      d.stages.qa = {
+        ...structuredClone(d.stages.staging),
+        domainName: 'qa.cfpcsl.com',
+        hostedZoneId: 'Z0000000000CSLQA',
+        network: { cidr: '10.13.0.0/16' },
+        tier,
+      };
+      // A broker of its own: names are unique in an account and region (the default is csl-qa).
+      delete d.stages.qa.rabbitmq;
       if (tier === undefined) delete d.stages.qa.tier;
       if (order) d.pipeline.order = order;
     });

@@ -150,12 +150,12 @@ describe('bad input names the system, stage, path and fix', () => {
     ]);
   });
 
-  test('a secret passed as a plain environment variable', () => {
+  test('a password the stage already provides, passed as a plain environment variable, is refused', () => {
     const bad = edited(shipment, (d) => {
       d.services.web.environment = { REDIS_PASSWORD: 'redis_password' };
     });
     expect(problemsOf(() => resolveStage(bad, 'dev'))).toEqual([
-      "shipment.dev.services.web.environment.REDIS_PASSWORD: looks like a secret; plain environment values end up in the template (move it to secrets: { REDIS_PASSWORD: { secretName: '...' } })",
+      "shipment.dev.services.web.environment.REDIS_PASSWORD: the stage already sets REDIS_PASSWORD from the cache's auth token; remove it here (it would override the stage's)",
     ]);
   });
 
@@ -330,7 +330,7 @@ describe('pipeline settings', () => {
   });
 });
 
-describe('the Laravel major of an image picks names and the health path (issue 13, gap 1)', () => {
+describe('the Laravel major of an image picks names and the health path', () => {
   test('PHP 8.1 means Laravel 10: shipment web health-checks /health, which Laravel 10 apps serve', () => {
     const prod = resolveStage(shipment, 'prod');
     expect(prod.images.web.laravelVersion).toBe(10);
@@ -373,7 +373,7 @@ describe('the Laravel major of an image picks names and the health path (issue 1
   });
 });
 
-describe('Next.js run-time settings (issue 13, gap 5)', () => {
+describe('Next.js run-time settings', () => {
   test('NEXT_PUBLIC_* in a Next.js service environment is refused: it is baked at build time', () => {
     const bad = edited(csl, (d) => {
       d.services.admin.environment = { NEXT_PUBLIC_API_BASE_URL: 'https://{host:api}/api' };
@@ -384,7 +384,7 @@ describe('Next.js run-time settings (issue 13, gap 5)', () => {
   });
 });
 
-describe('per-service app secrets (issue 13, gap 6)', () => {
+describe('per-service app secrets', () => {
   test('a secret by name, with a JSON key, or by ARN with its key, is accepted', () => {
     const ok = edited(csl, (d) => {
       d.services.api.secrets = {
