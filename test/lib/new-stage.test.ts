@@ -14,6 +14,8 @@ withQa.stages.qa = {
   domainName: 'qa.cfpcsl.com',
   network: { cidr: '10.14.0.0/16' },
 };
+// Amazon MQ broker names are unique per account: qa takes its default name, not staging's.
+delete withQa.stages.qa.rabbitmq;
 
 test('the pipeline deploys a stage added in the system file where pipeline.order puts it', () => {
   const system = withQa as SystemDefinition;
