@@ -9,7 +9,6 @@ const MAX_UNIT_LINES = 80;
  */
 const BEING_SPLIT = new Set([
   'lib/pipeline/delivery-pipeline.ts:DeliveryPipeline constructor',
-  'lib/observability/monitoring.ts:Monitoring constructor',
   'lib/deployment/migrations.ts:Migrations constructor',
   'lib/services/laravel-service.ts:LaravelService constructor',
   'lib/stacks/data-stack.ts:DataStack constructor',
