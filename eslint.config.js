@@ -92,7 +92,6 @@ module.exports = tseslint.config(
     files: [
       'lib/deployment/blue-green.ts',
       'lib/deployment/migrations.ts',
-      'lib/pipeline/delivery-pipeline.ts',
       'lib/services/laravel-service.ts',
       'lib/services/nextjs-service.ts',
       'lib/services/wiring.ts',

@@ -9,14 +9,12 @@
  * with it (per runtime and Laravel major, written here once).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { laravelMajor, loadConfigs, SYSTEMS, type ResolvedConfig } from '../config';
-import { buildApp } from '../lib/app';
+import { laravelMajor, SYSTEMS, type ResolvedConfig } from '../config';
 import type { AppTask } from '../lib/services/app-task';
-import { cdkContext } from '../lib/offline-app';
+import { buildOfflineApp } from '../lib/offline-app';
 import { DOCS_DIR } from '../lib/shared/paths';
 import type { SystemStage } from '../lib/stages/system-stage';
 
@@ -371,11 +369,8 @@ if (require.main === module) {
     const bundler = './build-lambdas.mjs';
     const { buildLambdas } = (await import(bundler)) as { buildLambdas: () => Promise<void> };
     await buildLambdas();
-    const app = new App({
-      outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'image-contract-')),
-      context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] },
-    });
-    const stages = buildApp(app, loadConfigs({ stages: [CONTRACT_STAGE] }), { compliance: false });
+    // Templates only: the pages read task definitions, not cdk-nag's or the validator's findings.
+    const { stages } = buildOfflineApp({ stages: [CONTRACT_STAGE] }, { compliance: false, validation: false });
     for (const system of SYSTEMS) {
       const stage = stages.find((s) => s.data.config.system === system.name)!;
       fs.writeFileSync(contractPath(system.name), contractPage(stage, Template.fromStack(stage.app)));

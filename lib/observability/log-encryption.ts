@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
 import { acknowledge, acknowledgeAwsCustomResourceProvider, nagResource } from '../shared/nag';
+import { allowCloudWatchLogs } from './logs-key';
 
 /**
  * Encrypts every log group of a stack with a customer-managed key of that stack (`LogKey`), for
@@ -98,18 +99,7 @@ export class EncryptLogGroups implements IAspect {
       description: `${stack.stackName}: CloudWatch Logs encryption`,
       enableKeyRotation: true,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
-          },
-        },
-      }),
-    );
+    allowCloudWatchLogs(key);
     this.keys.set(stack, key);
     return key;
   }

@@ -7,6 +7,16 @@ import { pascal, repositoryName } from '../../config/names';
 /** What pulling an image takes (an ECS task execution role in a stage account). */
 export const ECR_PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
 
+/** Where a system's registry is: the tooling account and region, and the repositories' name prefix. */
+export interface RegistryLocation {
+  /** The account that holds the repositories. */
+  readonly account: string;
+  /** Their region. */
+  readonly region: string;
+  /** Repositories are named `<prefix>/<image>` (the system's name). */
+  readonly namePrefix: string;
+}
+
 /** Properties of {@link ImageRepositories}. */
 export interface ImageRepositoriesProps {
   /** Image keys to create a repository for (`api`, `api-nginx`, `certification`, ...). */
@@ -44,6 +54,22 @@ export interface ImageRepositoriesProps {
  * a week, and only the newest images are kept so a rollback target is always there.
  */
 export class ImageRepositories extends Construct {
+  /**
+   * A reference to one image's repository in a registry made by another stack, by name and ARN,
+   * created once per scope as `Registry<Image>`. By ARN, so no cross-stack export ties the
+   * consumer's updates to the registry stack's.
+   */
+  public static fromRegistry(scope: Construct, image: string, registry: RegistryLocation): ecr.IRepository {
+    const id = `Registry${pascal(image)}`;
+    const existing = scope.node.tryFindChild(id) as ecr.IRepository | undefined;
+    if (existing) return existing;
+    const name = repositoryName(registry.namePrefix, image);
+    return ecr.Repository.fromRepositoryAttributes(scope, id, {
+      repositoryName: name,
+      repositoryArn: `arn:aws:ecr:${registry.region}:${registry.account}:repository/${name}`,
+    });
+  }
+
   private readonly repositories = new Map<string, ecr.Repository>();
 
   constructor(scope: Construct, id: string, props: ImageRepositoriesProps) {

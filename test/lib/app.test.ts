@@ -53,7 +53,7 @@ describe('the compliance gate', () => {
 });
 
 /**
- * Per-service app secrets (issue 13, gap 6), on one stage with secrets added to config and the
+ * Per-service app secrets, on one stage with secrets added to config and the
  * cdk-nag gate on: the committed systems declare none, so the shared fixture cannot show them.
  */
 describe('app secrets from existing Secrets Manager secrets', () => {

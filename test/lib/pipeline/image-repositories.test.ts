@@ -24,3 +24,21 @@ test('images promoted to prod are kept by a rule that outranks the count over al
   expect(prod).toBeDefined();
   expect(prod!.rulePriority).toBeLessThan(any!.rulePriority);
 });
+
+describe('ImageRepositories.fromRegistry', () => {
+  test('references a repository of another stack by name and ARN, once per scope', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Consumer', {
+      env: { account: '111111111111', region: 'eu-west-1' },
+    });
+    const registry = { account: '777777777777', region: 'eu-central-1', namePrefix: 'csl' };
+    const repository = ImageRepositories.fromRegistry(stack, 'api-nginx', registry);
+    expect(repository.node.id).toBe('RegistryApiNginx');
+    expect(stack.resolve(repository.repositoryName)).toBe('csl/api-nginx');
+    expect(stack.resolve(repository.repositoryArn)).toBe(
+      'arn:aws:ecr:eu-central-1:777777777777:repository/csl/api-nginx',
+    );
+    expect(ImageRepositories.fromRegistry(stack, 'api-nginx', registry)).toBe(repository);
+    // A reference, not a resource: no export ties the consumer's updates to the registry stack.
+    expect(Template.fromStack(stack).toJSON().Resources ?? {}).toEqual({});
+  });
+});

@@ -1,5 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { resolvePipeline, SYSTEMS } from '../../../config';
+import { stageId } from '../../../config/names';
+import { deliveryPipelineProps, pipelineImages } from '../../../lib/stacks/pipeline-stack';
 import type { StageFixture } from '../../stage-fixture';
 
 type Action = {
@@ -226,5 +229,50 @@ export function pipelineStackCases(f: StageFixture): void {
       // The Dr stack of csl prod (eu-central-1) is among them: a region the stage is not in.
       expect([...new Set(needed)].filter((role) => !assumable.includes(role))).toEqual([]);
     }
+  });
+
+  describe('what the pipeline construct is given (deliveryPipelineProps)', () => {
+    // How DeliveryPipeline builds a pipeline from these: test/lib/pipeline/delivery-pipeline.test.ts.
+    const propsOf = (system: string) =>
+      deliveryPipelineProps(
+        system,
+        resolvePipeline(SYSTEMS.find((s) => s.name === system)!),
+        ['dev', 'staging', 'prod'].map((stage) => f.config(stageId({ system, stage }))),
+      );
+
+    test('only prod waits for an approval; every stage bootstraps its region, us-east-1 and its backup-copy region', () => {
+      const { stages } = propsOf('csl');
+      expect(stages.map((s) => [s.stageId, s.approval, s.regions])).toEqual([
+        ['Csl-Dev', false, ['eu-west-1', 'us-east-1']],
+        ['Csl-Staging', false, ['eu-west-1', 'us-east-1']],
+        ['Csl-Prod', true, ['eu-west-1', 'us-east-1', 'eu-central-1']],
+      ]);
+    });
+
+    test('a stage with static paths publishes them through its asset-publisher role', () => {
+      const [dev] = propsOf('shipment').stages;
+      expect(dev.staticFiles).toEqual({
+        paths: ['/build/*', '/static/*'],
+        publisherRoleArn: 'arn:aws:iam::444444444444:role/shipment-dev-asset-publisher',
+      });
+    });
+
+    test('images are built as the first stage configures them, each checked against its web service', () => {
+      const { images, alertEmails } = propsOf('csl');
+      expect(images.map((i) => [i.name, i.sourceRepository, i.port, i.healthPath])).toEqual([
+        ['api', 'csl-platform/CSL-Certification-Rest-API', 80, '/up'],
+        ['certification', 'csl-platform/CSL-Certification', 3000, '/'],
+        ['admin', 'csl-platform/CSL-Sales-Website', 3000, '/'],
+      ]);
+      expect(new Set(alertEmails).size).toBe(alertEmails.length);
+    });
+
+    test('an image no web service runs is refused, naming the image', () => {
+      const config = f.config('Csl-Dev');
+      const { admin: _admin, ...services } = config.services;
+      expect(() => pipelineImages({ ...config, services })).toThrow(
+        /^csl\.images\.admin: no web service \(laravel-web or nextjs\) runs it/,
+      );
+    });
   });
 }

@@ -28,7 +28,7 @@ describe('TestInfrastructure', () => {
     expect(run.status).toBe(0);
     expect(fakes.calls('npm').map((c) => c.slice(1))).toContainEqual(['test']);
     const synths = fakes.calls('cdk').filter((c) => c[1] === 'synth');
-    // Fault 1: `npm run synth -- -c systems=x` handed the context to the summary script.
+    // `npm run synth -- -c systems=x` would hand the context to the summary script, not to cdk synth.
     expect(synths).toHaveLength(1);
     expect(synths[0].join(' ')).toContain(`-c systems=${system}`);
   });
@@ -46,7 +46,7 @@ fi`;
     const fakes = makeFakes({ aws: FAKE_AWS, tsx: destructive });
     const action = actionOf(csl, 'Prod', 'Diff');
     const run = runAction(fakes, csl, action);
-    // Fault 5: `diff | tee` without pipefail lost the diff's exit status.
+    // `diff | tee` without pipefail would lose the diff's exit status.
     expect(run.status).not.toBe(0);
     const upload = fakes.calls('aws').find((c) => c[1] === 's3' && c[2] === 'cp');
     expect(upload).toBeDefined();
@@ -58,7 +58,7 @@ fi`;
     expect(link).toContain('diffs/#{codepipeline.PipelineExecutionId}.txt');
     expect(link).toContain(bucket);
     expect(fs.readFileSync(path.join(fakes.state, 's3', bucket, key), 'utf8')).toContain('REPLACE Csl-Prod/Data');
-    // Fault 6: `--sse aws:kms` alone encrypts with aws/s3, which the approver's role may not read.
+    // `--sse aws:kms` alone would encrypt with aws/s3, which the approver's role may not read.
     expect(upload).toEqual(expect.arrayContaining(['--sse', 'aws:kms', '--sse-kms-key-id']));
     expect(upload![upload!.indexOf('--sse-kms-key-id') + 1]).toMatch(/\S/);
   });
