@@ -18,6 +18,7 @@ import type { BlueGreenTargets } from '../edge/load-balancer';
 import type { RabbitmqBroker } from '../data/rabbitmq';
 import type { RedisCache } from '../data/redis';
 import { alertTopic } from './alert-topic';
+import { RABBITMQ_MEMORY_HIGH_WATERMARK_GIB } from '../../config/aws-tables';
 
 /** A service to watch. */
 export interface MonitoredService {
@@ -516,33 +517,16 @@ export const BACKUP_FAILURE_STATES = {
 } as const;
 
 /**
- * The memory high watermark of one RabbitMQ node, in bytes, by broker instance type (Amazon MQ
- * developer guide, "Amazon MQ for RabbitMQ instance types", "Memory and disk alarms"): absolute
- * values for `mq.m7g`, 40 % of the instance's memory (8, 16, 32, 64 GiB) for `mq.m5`. `mq.t3.micro`
- * runs single-instance brokers only and needs no per-node alarm.
+ * The memory high watermark of one RabbitMQ node, in bytes, by broker instance type, from the
+ * table of `config/aws-tables.ts` (which cites its source). Config refuses a Multi-AZ broker of
+ * a type the table lacks, so a stage never reaches the throw.
  *
  * @throws Error naming the instance type when it is not in the table
  */
 export function memoryHighWatermarkBytes(instanceType: string): number {
-  const gib: Record<string, number> = {
-    'mq.m7g.medium': 1.8,
-    'mq.m7g.large': 4.3,
-    'mq.m7g.xlarge': 9.3,
-    'mq.m7g.2xlarge': 19.3,
-    'mq.m7g.4xlarge': 39.4,
-    'mq.m7g.8xlarge': 79.7,
-    'mq.m7g.12xlarge': 119.8,
-    'mq.m7g.16xlarge': 160.1,
-    'mq.m5.large': 0.4 * 8,
-    'mq.m5.xlarge': 0.4 * 16,
-    'mq.m5.2xlarge': 0.4 * 32,
-    'mq.m5.4xlarge': 0.4 * 64,
-  };
-  const value = gib[instanceType];
-  if (value === undefined) {
-    throw new Error(
-      `no RabbitMQ memory high watermark known for ${instanceType}; add it to memoryHighWatermarkBytes in lib/observability/monitoring.ts`,
-    );
+  const gib = RABBITMQ_MEMORY_HIGH_WATERMARK_GIB[instanceType];
+  if (gib === undefined) {
+    throw new Error(`no RabbitMQ memory high watermark known for ${instanceType} (config/aws-tables.ts)`);
   }
-  return value * 1024 ** 3;
+  return gib * 1024 ** 3;
 }
