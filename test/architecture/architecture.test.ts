@@ -10,7 +10,6 @@ const MAX_UNIT_LINES = 80;
 const BEING_SPLIT = new Set([
   'lib/deployment/migrations.ts:Migrations constructor',
   'lib/services/laravel-service.ts:LaravelService constructor',
-  'lib/stacks/data-stack.ts:DataStack constructor',
   'lib/services/wiring.ts:laravelWiring',
   'lib/stacks/app-stack.ts:AppStack constructor',
   'lib/deployment/credential-refresh.ts:CredentialRefresh constructor',
