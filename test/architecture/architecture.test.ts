@@ -13,7 +13,6 @@ const BEING_SPLIT = new Set([
   'lib/services/wiring.ts:laravelWiring',
   'lib/stacks/app-stack.ts:AppStack constructor',
   'lib/deployment/credential-refresh.ts:CredentialRefresh constructor',
-  'lib/edge/cdn.ts:webAcl',
   'lib/deployment/blue-green.ts:BlueGreenDeployment constructor',
 ]);
 
