@@ -231,13 +231,6 @@ describe('NetworkStack', () => {
 describe('Network', () => {
   const props = { cidr: '10.0.0.0/16', availabilityZones: ['eu-west-1a', 'eu-west-1b'] };
 
-  test('rejects more NAT gateways than zones', () => {
-    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
-    expect(() => new Network(stack, 'Net', { ...props, natGateways: 3 })).toThrow(
-      'Network natGateways: 3 is outside 1..2 (one per zone at most)',
-    );
-  });
-
   test('rejects an endpoint it does not know', () => {
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
     expect(() => new Network(stack, 'Net', { ...props, interfaceEndpoints: ['dynamo'] })).toThrow(
