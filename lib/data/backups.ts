@@ -16,7 +16,7 @@ export interface DatabaseBackupsProps {
   /** Key that encrypts the vault. */
   readonly encryptionKey: kms.IKey;
   /**
-   * A vault in another region that receives a copy of every backup.
+   * A vault in another region (config validates it is another) that receives a copy of every backup.
    *
    * @default - no copy
    */
@@ -49,9 +49,6 @@ export class DatabaseBackups extends Construct {
     super(scope, id);
     if (props.databases.length === 0) throw new Error(`${this.node.path}: no database to back up`);
     const stack = Stack.of(this);
-    if (props.copyTo && props.copyTo.region === stack.region) {
-      throw new Error(`${this.node.path}: copyTo.region must differ from ${stack.region}`);
-    }
     this.vault = new backup.BackupVault(this, 'Vault', {
       encryptionKey: props.encryptionKey,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,

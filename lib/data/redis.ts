@@ -26,7 +26,7 @@ export interface RedisCacheProps {
    */
   readonly clusterMode?: boolean;
   /**
-   * Shards (node groups); only with cluster mode.
+   * Shards (node groups); more than one only with cluster mode (config validates it).
    *
    * @default 1
    */
@@ -39,6 +39,7 @@ export interface RedisCacheProps {
   readonly replicasPerShard?: number;
   /**
    * Promote a replica when the primary fails; also places replicas in other zones (Multi-AZ).
+   * Needs a replica per shard, and cluster mode needs it on (config validates both).
    *
    * @default true
    */
@@ -89,21 +90,10 @@ export class RedisCache extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
     this.clusterMode = props.clusterMode ?? false;
-    const shards = (this.shards = props.shards ?? 1);
-    const replicasPerShard = (this.replicasPerShard = props.replicasPerShard ?? 1);
-    const automaticFailover = props.automaticFailover ?? true;
+    this.shards = props.shards ?? 1;
+    this.replicasPerShard = props.replicasPerShard ?? 1;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const supportRemoval = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-
-    if (!this.clusterMode && shards !== 1) {
-      throw new Error(`${this.node.path}: shards ${shards} needs clusterMode: true (or set shards: 1)`);
-    }
-    if (automaticFailover && replicasPerShard < 1) {
-      throw new Error(`${this.node.path}: automatic failover needs replicasPerShard >= 1`);
-    }
-    if (this.clusterMode && !automaticFailover) {
-      throw new Error(`${this.node.path}: cluster mode requires automaticFailover: true`);
-    }
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -114,16 +104,36 @@ export class RedisCache extends Construct implements ec2.IConnectable {
       securityGroups: [this.securityGroup],
       defaultPort: ec2.Port.tcp(this.port),
     });
-
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
       description: `${this.node.path}: isolated subnets`,
       subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds,
     });
     subnetGroup.applyRemovalPolicy(supportRemoval);
+    this.authToken = this.createAuthToken(props.encryptionKey, supportRemoval);
+    const slowLog = new logs.LogGroup(this, 'SlowLog', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: supportRemoval,
+    });
+    this.replicationGroup = this.createReplicationGroup(props, subnetGroup, slowLog);
+    this.replicationGroup.applyRemovalPolicy(removalPolicy);
+    if (this.clusterMode) {
+      // A new shard count reshards online (slots move, data and endpoint stay); without this
+      // policy CloudFormation replaces the replication group with a new, empty one. Replicas
+      // per shard have no such policy: ReplicasPerNodeGroup is replace-on-update.
+      this.replicationGroup.cfnOptions.updatePolicy = { useOnlineResharding: true };
+    }
+    acknowledge(
+      this.replicationGroup,
+      'AwsSolutions-AEC5',
+      'Laravel and phpredis expect 6379; the security group admits only the app services, so a non-default port would add no protection.',
+    );
+  }
 
-    this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
+  /** The AUTH token clients send (`REDIS_PASSWORD`), generated in Secrets Manager. */
+  private createAuthToken(key: kms.IKey, removalPolicy: RemovalPolicy): secretsmanager.Secret {
+    const token = new secretsmanager.Secret(this, 'AuthToken', {
       description: `${this.node.path}: AUTH token (REDIS_PASSWORD)`,
-      encryptionKey: props.encryptionKey,
+      encryptionKey: key,
       generateSecretString: {
         secretStringTemplate: '{}',
         generateStringKey: 'token',
@@ -131,22 +141,29 @@ export class RedisCache extends Construct implements ec2.IConnectable {
         excludePunctuation: true,
         passwordLength: 64,
       },
-      removalPolicy: supportRemoval,
+      removalPolicy,
     });
     acknowledge(
-      this.authToken,
+      token,
       'AwsSolutions-SMG4',
       'ElastiCache has no managed rotation for AUTH tokens; rotate with ModifyReplicationGroup (AuthTokenUpdateStrategy ROTATE) as described in the README.',
     );
+    return token;
+  }
 
-    const slowLog = new logs.LogGroup(this, 'SlowLog', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: supportRemoval,
-    });
-
-    const major = props.engineVersion.split('.')[0];
-    const family = `${props.engine}${major}`;
-    this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
+  /**
+   * The replication group: TLS required, encrypted at rest with the data key, AUTH, the slow
+   * log in CloudWatch. Config guarantees what ElastiCache requires of the shape: shards only in
+   * cluster mode, a replica per shard for automatic failover, failover in cluster mode.
+   */
+  private createReplicationGroup(
+    props: RedisCacheProps,
+    subnetGroup: elasticache.CfnSubnetGroup,
+    slowLog: logs.ILogGroup,
+  ): elasticache.CfnReplicationGroup {
+    const automaticFailover = props.automaticFailover ?? true;
+    const family = `${props.engine}${props.engineVersion.split('.')[0]}`;
+    return new elasticache.CfnReplicationGroup(this, 'Resource', {
       replicationGroupDescription: `${this.node.path} (${props.engine} ${props.engineVersion})`,
       engine: props.engine,
       engineVersion: props.engineVersion,
@@ -157,8 +174,8 @@ export class RedisCache extends Construct implements ec2.IConnectable {
       port: this.port,
       clusterMode: this.clusterMode ? 'enabled' : 'disabled',
       ...(this.clusterMode
-        ? { numNodeGroups: shards, replicasPerNodeGroup: replicasPerShard }
-        : { numCacheClusters: 1 + replicasPerShard }),
+        ? { numNodeGroups: this.shards, replicasPerNodeGroup: this.replicasPerShard }
+        : { numCacheClusters: 1 + this.replicasPerShard }),
       automaticFailoverEnabled: automaticFailover,
       multiAzEnabled: automaticFailover,
       transitEncryptionEnabled: true,
@@ -179,19 +196,6 @@ export class RedisCache extends Construct implements ec2.IConnectable {
         },
       ],
     });
-    this.replicationGroup.applyRemovalPolicy(removalPolicy);
-    if (this.clusterMode) {
-      // A new shard count reshards online (slots move, data and endpoint stay); without this
-      // policy CloudFormation replaces the replication group with a new, empty one. Replicas
-      // per shard have no such policy: ReplicasPerNodeGroup is replace-on-update.
-      this.replicationGroup.cfnOptions.updatePolicy = { useOnlineResharding: true };
-    }
-
-    acknowledge(
-      this.replicationGroup,
-      'AwsSolutions-AEC5',
-      'Laravel and phpredis expect 6379; the security group admits only the app services, so a non-default port would add no protection.',
-    );
   }
 
   /** The host clients connect to: the configuration endpoint in cluster mode, else the primary. */

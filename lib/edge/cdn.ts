@@ -6,9 +6,12 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledge } from '../shared/nag';
+import { createWebAcl, type BodyLimit } from './web-acl';
+
+export type { BodyLimit } from './web-acl';
 
 /** Properties of {@link Cdn}. */
 export interface CdnProps {
@@ -46,7 +49,7 @@ export interface CdnProps {
   readonly cutover?: boolean;
   /**
    * Largest request body (bytes) the web ACL admits on paths without their own limit; at most
-   * 64 KB, the most of a body WAF can inspect behind CloudFront.
+   * 64 KB, the most of a body WAF can inspect behind CloudFront (config validates it).
    *
    * @default 65536
    */
@@ -59,22 +62,6 @@ export interface CdnProps {
    */
   readonly bodyLimits?: readonly BodyLimit[];
 }
-
-/** The body limit of the paths under one prefix. */
-export interface BodyLimit {
-  /** Requests whose URI path starts with this. */
-  readonly pathPrefix: string;
-  /** Largest body, in bytes. */
-  readonly maxBodyBytes: number;
-}
-
-/** Body inspection windows WAF offers for CloudFront, in bytes, with their AssociationConfig names. */
-const INSPECTION_WINDOWS: readonly [number, string][] = [
-  [16_384, 'KB_16'],
-  [32_768, 'KB_32'],
-  [49_152, 'KB_48'],
-  [65_536, 'KB_64'],
-];
 
 /**
  * CloudFront in front of a stage, replacing Cloudflare: TLS 1.2 (2021) for viewers with a
@@ -96,15 +83,12 @@ export class Cdn extends Construct {
   constructor(scope: Construct, id: string, props: CdnProps) {
     super(scope, id);
     if (props.hosts.length === 0) throw new Error(`${this.node.path}: hosts is empty; a distribution needs a host`);
-
-    const maxBodyBytes = props.maxBodyBytes ?? 65_536;
-    const windowBytes = INSPECTION_WINDOWS[INSPECTION_WINDOWS.length - 1][0];
-    if (maxBodyBytes < 1 || maxBodyBytes > windowBytes) {
-      throw new Error(
-        `${this.node.path}: maxBodyBytes ${maxBodyBytes} is outside 1..${windowBytes} (WAF's largest body window)`,
-      );
-    }
-    this.webAcl = webAcl(this, props.metricPrefix, props.rateLimitPerIp ?? 2000, maxBodyBytes, props.bodyLimits ?? []);
+    this.webAcl = createWebAcl(this, {
+      metricPrefix: props.metricPrefix,
+      rateLimitPerIp: props.rateLimitPerIp ?? 2000,
+      maxBodyBytes: props.maxBodyBytes ?? 65_536,
+      bodyLimits: props.bodyLimits ?? [],
+    });
     this.certificate = new acm.Certificate(this, 'Certificate', {
       domainName: props.hosts[0],
       subjectAlternativeNames: props.hosts.slice(1),
@@ -163,109 +147,4 @@ export class Cdn extends Construct {
       new route53.AaaaRecord(this, `${id}-AAAA`, { zone: props.hostedZone, recordName: host, target });
     }
   }
-}
-
-/**
- * AWS managed rule groups for a PHP application, request-body limits per path, and a per-IP
- * rate limit.
- *
- * `AWSManagedRulesCommonRuleSet`'s `SizeRestrictions_BODY` blocks every body over 8 KB (AWS WAF
- * developer guide, "Core rule set (CRS) managed rule group"), which turns uploads and large forms
- * into 403s. It is set to count, and the size rules below take its place with limits from config.
- */
-function webAcl(
-  scope: Construct,
-  metricPrefix: string,
-  rateLimit: number,
-  maxBodyBytes: number,
-  bodyLimits: readonly BodyLimit[],
-): wafv2.CfnWebACL {
-  const visibility = (name: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
-    cloudWatchMetricsEnabled: true,
-    sampledRequestsEnabled: true,
-    metricName: `${metricPrefix}-${name}`,
-  });
-  const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
-    name,
-    priority,
-    overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-    visibilityConfig: visibility(name),
-  });
-  const windowBytes = INSPECTION_WINDOWS[INSPECTION_WINDOWS.length - 1][0];
-  const startsWith = (prefix: string): wafv2.CfnWebACL.StatementProperty => ({
-    byteMatchStatement: {
-      fieldToMatch: { uriPath: {} },
-      positionalConstraint: 'STARTS_WITH',
-      searchString: prefix,
-      textTransformations: [{ priority: 0, type: 'NONE' }],
-    },
-  });
-  // A body past the inspection window counts as too large (`OversizeHandling: MATCH`): every
-  // limit enforced here lies within the window, so a body WAF cannot see whole is over it.
-  const bodyOver = (bytes: number): wafv2.CfnWebACL.StatementProperty => ({
-    sizeConstraintStatement: {
-      fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
-      comparisonOperator: 'GT',
-      size: bytes,
-      textTransformations: [{ priority: 0, type: 'NONE' }],
-    },
-  });
-  const enforced = bodyLimits.filter((l) => l.maxBodyBytes <= windowBytes);
-  const sizeRules: wafv2.CfnWebACL.RuleProperty[] = enforced.map((limit, i) => ({
-    name: `BodySize${i + 1}`,
-    priority: 21 + i,
-    action: { block: {} },
-    statement: { andStatement: { statements: [startsWith(limit.pathPrefix), bodyOver(limit.maxBodyBytes)] } },
-    visibilityConfig: visibility(`body-size-${i + 1}`),
-  }));
-  // Paths with their own limit (enforced above, or exempt beyond the window) skip the default.
-  const exempt = bodyLimits.map((l) => startsWith(l.pathPrefix));
-  const notExempt: wafv2.CfnWebACL.StatementProperty[] =
-    exempt.length === 0
-      ? []
-      : [{ notStatement: { statement: exempt.length === 1 ? exempt[0] : { orStatement: { statements: exempt } } } }];
-  sizeRules.push({
-    name: 'BodySizeDefault',
-    priority: 20,
-    action: { block: {} },
-    statement:
-      notExempt.length === 0
-        ? bodyOver(maxBodyBytes)
-        : { andStatement: { statements: [bodyOver(maxBodyBytes), ...notExempt] } },
-    visibilityConfig: visibility('body-size-default'),
-  });
-  const largest = Math.max(maxBodyBytes, ...enforced.map((l) => l.maxBodyBytes));
-  const inspection = INSPECTION_WINDOWS.find(([bytes]) => bytes >= largest)![1];
-  return new wafv2.CfnWebACL(scope, 'WebAcl', {
-    scope: 'CLOUDFRONT',
-    defaultAction: { allow: {} },
-    visibilityConfig: visibility('web-acl'),
-    // CloudFront forwards 16 KB of a body to WAF unless the web ACL asks for more (extra fees).
-    associationConfig: { requestBody: { CLOUDFRONT: { defaultSizeInspectionLimit: inspection } } },
-    rules: [
-      managed('AWSManagedRulesAmazonIpReputationList', 0),
-      {
-        ...managed('AWSManagedRulesCommonRuleSet', 1),
-        statement: {
-          managedRuleGroupStatement: {
-            vendorName: 'AWS',
-            name: 'AWSManagedRulesCommonRuleSet',
-            ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
-          },
-        },
-      },
-      managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
-      managed('AWSManagedRulesPHPRuleSet', 3),
-      managed('AWSManagedRulesSQLiRuleSet', 4),
-      {
-        name: 'RateLimitPerIp',
-        priority: 10,
-        action: { block: {} },
-        statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP' } },
-        visibilityConfig: visibility('rate-limit'),
-      },
-      ...sizeRules,
-    ],
-  });
 }

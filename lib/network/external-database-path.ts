@@ -2,6 +2,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import { Construct } from 'constructs';
+import { isIpv4Address } from '../../config/ipv4';
 
 /** How packets reach an external database's range. */
 export type ExternalRoute =
@@ -43,8 +44,7 @@ export interface ExternalDatabasePathProps {
 export class ExternalDatabasePath extends Construct {
   constructor(scope: Construct, id: string, props: ExternalDatabasePathProps) {
     super(scope, id);
-    const isAddress = /^\d{1,3}(\.\d{1,3}){3}$/.test(props.host);
-    if (!isAddress && !props.dns) {
+    if (!isIpv4Address(props.host) && !props.dns) {
       throw new Error(`${this.node.path}: nothing resolves '${props.host}'; give dns or an address as host`);
     }
     const privateSubnets = props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });

@@ -98,7 +98,7 @@ export interface NetworkProps {
   /** Zones to spread subnets over; named so synth never looks them up. */
   readonly availabilityZones: string[];
   /**
-   * NAT gateways for the private subnets' egress.
+   * NAT gateways for the private subnets' egress: 1 to one per zone (config validates it).
    *
    * @default - one per availability zone
    */
@@ -143,15 +143,7 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const natGateways = props.natGateways ?? props.availabilityZones.length;
     const endpoints = props.interfaceEndpoints ?? [];
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-
-    if (natGateways < 1 || natGateways > props.availabilityZones.length) {
-      throw new Error(
-        `Network natGateways: ${natGateways} is outside 1..${props.availabilityZones.length} (one per zone at most)`,
-      );
-    }
     for (const name of endpoints) {
       if (!INTERFACE_ENDPOINTS[name]) {
         throw new Error(
@@ -159,12 +151,26 @@ export class Network extends Construct {
         );
       }
     }
-
     const natInstances = props.nat === 'instance' ? natInstanceProvider() : undefined;
-    this.vpc = new ec2.Vpc(this, 'Resource', {
+    this.vpc = this.createVpc(props, natInstances);
+    if (natInstances) this.hardenNatInstances(natInstances, props.cidr);
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    if (endpoints.length > 0) this.addInterfaceEndpoints(endpoints, props.cidr);
+  }
+
+  /** The VPC: three subnet tiers in the given zones, NAT (config validates one per zone at most), the S3 gateway endpoint. */
+  private createVpc(props: NetworkProps, natInstances?: ec2.NatInstanceProviderV2): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Resource', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr),
       availabilityZones: props.availabilityZones,
-      natGateways,
+      natGateways: props.natGateways ?? props.availabilityZones.length,
       natGatewayProvider: natInstances,
       subnetConfiguration: [
         // Only the NAT gateways (Elastic IPs) or NAT instances (which ask for an address of their
@@ -175,44 +181,36 @@ export class Network extends Construct {
       ],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
-
-    Validations.of(this.vpc).acknowledge({
+    Validations.of(vpc).acknowledge({
       id: 'CloudFormation-Validate::W3010',
       reason:
         'Zones are pinned in config on purpose: synth must never look them up, and subnets must not move when a region gains a zone.',
     });
+    return vpc;
+  }
 
-    if (natInstances) this.hardenNatInstances(natInstances, props.cidr);
-
-    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
-      removalPolicy,
+  /**
+   * Interface endpoints in the private subnets, sharing one group open on 443 to the VPC's range
+   * only. The range comes from config as a literal so the rule is reviewable in the template.
+   */
+  private addInterfaceEndpoints(endpoints: readonly string[], cidr: string): void {
+    const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Interface VPC endpoints: HTTPS from inside the VPC',
+      allowAllOutbound: false,
     });
-    this.vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
-      trafficType: ec2.FlowLogTrafficType.ALL,
-    });
-
-    if (endpoints.length > 0) {
-      // One group for all endpoints, open on 443 to the VPC's range only. The range comes from
-      // config as a literal so the rule is reviewable in the template.
-      const endpointSg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
-        vpc: this.vpc,
-        description: 'Interface VPC endpoints: HTTPS from inside the VPC',
-        allowAllOutbound: false,
+    endpointSg.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    for (const name of endpoints) {
+      this.vpc.addInterfaceEndpoint(`${pascal(name)}Endpoint`, {
+        service: INTERFACE_ENDPOINTS[name],
+        subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        privateDnsEnabled: true,
+        securityGroups: [endpointSg],
+        open: false,
       });
-      endpointSg.addIngressRule(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
-      for (const name of endpoints) {
-        this.vpc.addInterfaceEndpoint(`${pascal(name)}Endpoint`, {
-          service: INTERFACE_ENDPOINTS[name],
-          subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-          privateDnsEnabled: true,
-          securityGroups: [endpointSg],
-          open: false,
-        });
-      }
     }
   }
+
   /**
    * NAT instances forward what the VPC sends them and nothing else: inbound only from the VPC's
    * range (the provider's default would admit the whole internet), IMDSv2 only, an encrypted root

@@ -6,7 +6,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config';
+import type { MysqlConfig, PostgresConfig, RabbitmqConfig, RedisConfig, ResolvedConfig } from '../../config';
 import { AppBuckets } from '../data/buckets';
 import { DatabaseBackups } from '../data/backups';
 import { ExternalDatabase } from '../data/external-database';
@@ -62,126 +62,154 @@ export class DataStack extends StageStack implements StageData {
     super(scope, id, { ...props, terminationProtection: props.config.removal.deletionProtection });
     this.addStackDependency(Stack.of(props.vpc));
     const { config, vpc } = props;
-    const retention = config.logRetentionDays as logs.RetentionDays;
-    const keep = removalPolicyFor(config);
-    const snapshot = removalPolicyFor(config, true);
-
     this.key = new kms.Key(this, 'DataKey', {
       description: `${config.system} ${config.stage}: encryption at rest of databases, cache, secrets and uploads`,
       enableKeyRotation: true,
-      removalPolicy: keep,
+      removalPolicy: removalPolicyFor(config),
     });
-
-    if (config.mysql) {
-      this.mysql = new MysqlDatabase(this, 'Mysql', {
-        vpc,
-        encryptionKey: this.key,
-        databaseName: config.mysql.databaseName,
-        engineVersion: config.mysql.engineVersion,
-        engineLifecycleSupport: config.mysql.engineLifecycleSupport as rds.EngineLifecycleSupport | undefined,
-        instanceType: config.mysql.instanceType,
-        port: config.mysql.port,
-        multiAz: config.mysql.multiAz,
-        readReplicas: config.mysql.readReplicas,
-        allocatedStorageGiB: config.mysql.allocatedStorageGiB,
-        maxAllocatedStorageGiB: config.mysql.maxAllocatedStorageGiB,
-        backupRetention: Duration.days(config.mysql.backupRetentionDays),
-        deletionProtection: config.removal.deletionProtection,
-        removalPolicy: snapshot,
-        logRetention: retention,
-      });
-      if (!config.mysql.multiAz) acknowledgeSingleAz(this.mysql.primary, config);
-      if (config.tier === 'prod') {
-        new MysqlAuditLog(this, 'MysqlAudit', {
-          instance: this.mysql.primary,
-          engineVersion: config.mysql.engineVersion,
-          logRetention: retention,
-        });
-      }
-    }
-
-    if (config.postgres) {
-      this.postgres = new PostgresDatabase(this, 'Postgres', {
-        vpc,
-        encryptionKey: this.key,
-        databaseName: config.postgres.databaseName,
-        engineVersion: config.postgres.engineVersion,
-        instanceType: config.postgres.instanceType,
-        port: config.postgres.port,
-        multiAz: config.postgres.multiAz,
-        allocatedStorageGiB: config.postgres.allocatedStorageGiB,
-        maxAllocatedStorageGiB: config.postgres.maxAllocatedStorageGiB,
-        backupRetention: Duration.days(config.postgres.backupRetentionDays),
-        deletionProtection: config.removal.deletionProtection,
-        removalPolicy: snapshot,
-        logRetention: retention,
-      });
-      if (!config.postgres.multiAz) acknowledgeSingleAz(this.postgres.primary, config);
-    }
-
-    if (config.redis) {
-      this.redis = new RedisCache(this, 'Redis', {
-        vpc,
-        encryptionKey: this.key,
-        engine: config.redis.engine,
-        engineVersion: config.redis.engineVersion,
-        nodeType: config.redis.nodeType,
-        clusterMode: config.redis.clusterMode,
-        shards: config.redis.shards,
-        replicasPerShard: config.redis.replicasPerShard,
-        automaticFailover: config.redis.automaticFailover,
-        snapshotRetentionDays: config.redis.snapshotRetentionDays,
-        removalPolicy: snapshot,
-        logRetention: retention,
-      });
-      if (!config.redis.automaticFailover) {
-        acknowledge(
-          this.redis.replicationGroup,
-          'AwsSolutions-AEC4',
-          `The ${config.stage} tier runs one cache node to save cost; prod config requires automatic failover across zones.`,
-        );
-      }
-    }
-
-    if (config.rabbitmq) {
-      this.rabbitmq = new RabbitmqBroker(this, 'Rabbitmq', {
-        vpc,
-        encryptionKey: this.key,
-        engineVersion: config.rabbitmq.engineVersion,
-        instanceType: config.rabbitmq.instanceType,
-        deploymentMode: config.rabbitmq.deploymentMode,
-        brokerName: config.rabbitmq.brokerName ?? `${config.system}-${config.stage}`,
-        removalPolicy: keep,
-      });
-    }
-
-    const databases = [this.mysql?.primary, this.postgres?.primary].filter((d) => d !== undefined);
-    if (databases.length > 0) {
-      this.backups = new DatabaseBackups(this, 'Backups', {
-        databases,
-        retention: Duration.days(config.backup.retentionDays),
-        encryptionKey: this.key,
-        copyTo: config.backup.crossRegionCopy && { ...config.backup.crossRegionCopy, keyAlias: drKeyAlias(config) },
-        // Kept in every tier, dev too: DeleteBackupVault refuses a vault that holds recovery points
-        // ("A vault can be deleted only if it is empty", AWS Backup API reference), so a DESTROY
-        // vault would fail `cdk destroy` after the first nightly backup. The left-over vault and
-        // its points expire with the plan's retention (docs/edge-and-network.md, teardown).
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-    }
-
+    if (config.mysql) this.mysql = this.createMysql(vpc, config.mysql);
+    if (config.postgres) this.postgres = this.createPostgres(vpc, config.postgres);
+    if (config.redis) this.redis = this.createRedis(vpc, config.redis);
+    if (config.rabbitmq) this.rabbitmq = this.createRabbitmq(vpc, config.rabbitmq);
+    this.backups = this.createBackups();
     this.buckets = new AppBuckets(this, 'Buckets', {
       encryptionKey: this.key,
       noncurrentVersionDays: config.buckets.noncurrentVersionDays,
       accessLogRetentionDays: config.buckets.accessLogRetentionDays,
-      removalPolicy: keep,
+      removalPolicy: removalPolicyFor(config),
     });
+    this.uploadsAccess = this.createUploadsAccess();
+    for (const [name, db] of Object.entries(config.externalDatabases)) {
+      this.externalDatabases[name] = new ExternalDatabase(this, `External${pascal(name)}`, db);
+    }
+    this.admitAssetPublisher(config);
+    for (const [name, image] of Object.entries(config.images)) {
+      if (image.runtime === 'laravel') this.appKeys[name] = this.createAppKey(name);
+    }
+    this.admitServices(config, props.serviceSecurityGroups);
+    acknowledgeLogRetentionFunction(this);
+  }
 
-    // A managed policy here, rather than grants on each task role, keeps the statements next to
-    // the bucket and key they name, so the app stack never writes into this stack's policies.
+  /** What every RDS database of the stage shares: the key, the tier's protection and removal, its log retention. */
+  private rdsDefaults(vpc: ec2.IVpc) {
+    return {
+      vpc,
+      encryptionKey: this.key,
+      deletionProtection: this.config.removal.deletionProtection,
+      removalPolicy: removalPolicyFor(this.config, true),
+      logRetention: this.config.logRetentionDays as logs.RetentionDays,
+    };
+  }
+
+  /** The MySQL primary and replicas; in prod, its audit log too. */
+  private createMysql(vpc: ec2.IVpc, mysql: MysqlConfig): MysqlDatabase {
+    const database = new MysqlDatabase(this, 'Mysql', {
+      ...this.rdsDefaults(vpc),
+      databaseName: mysql.databaseName,
+      engineVersion: mysql.engineVersion,
+      engineLifecycleSupport: mysql.engineLifecycleSupport as rds.EngineLifecycleSupport | undefined,
+      instanceType: mysql.instanceType,
+      port: mysql.port,
+      multiAz: mysql.multiAz,
+      readReplicas: mysql.readReplicas,
+      allocatedStorageGiB: mysql.allocatedStorageGiB,
+      maxAllocatedStorageGiB: mysql.maxAllocatedStorageGiB,
+      backupRetention: Duration.days(mysql.backupRetentionDays),
+    });
+    if (!mysql.multiAz) acknowledgeSingleAz(database.primary, this.config);
+    if (this.config.tier === 'prod') {
+      new MysqlAuditLog(this, 'MysqlAudit', {
+        instance: database.primary,
+        engineVersion: mysql.engineVersion,
+        logRetention: this.config.logRetentionDays as logs.RetentionDays,
+      });
+    }
+    return database;
+  }
+
+  /** The PostgreSQL instance (csl's sales data). */
+  private createPostgres(vpc: ec2.IVpc, postgres: PostgresConfig): PostgresDatabase {
+    const database = new PostgresDatabase(this, 'Postgres', {
+      ...this.rdsDefaults(vpc),
+      databaseName: postgres.databaseName,
+      engineVersion: postgres.engineVersion,
+      instanceType: postgres.instanceType,
+      port: postgres.port,
+      multiAz: postgres.multiAz,
+      allocatedStorageGiB: postgres.allocatedStorageGiB,
+      maxAllocatedStorageGiB: postgres.maxAllocatedStorageGiB,
+      backupRetention: Duration.days(postgres.backupRetentionDays),
+    });
+    if (!postgres.multiAz) acknowledgeSingleAz(database.primary, this.config);
+    return database;
+  }
+
+  /** The Valkey/Redis replication group. */
+  private createRedis(vpc: ec2.IVpc, redis: RedisConfig): RedisCache {
+    const cache = new RedisCache(this, 'Redis', {
+      vpc,
+      encryptionKey: this.key,
+      engine: redis.engine,
+      engineVersion: redis.engineVersion,
+      nodeType: redis.nodeType,
+      clusterMode: redis.clusterMode,
+      shards: redis.shards,
+      replicasPerShard: redis.replicasPerShard,
+      automaticFailover: redis.automaticFailover,
+      snapshotRetentionDays: redis.snapshotRetentionDays,
+      removalPolicy: removalPolicyFor(this.config, true),
+      logRetention: this.config.logRetentionDays as logs.RetentionDays,
+    });
+    if (!redis.automaticFailover) {
+      acknowledge(
+        cache.replicationGroup,
+        'AwsSolutions-AEC4',
+        `The ${this.config.stage} tier runs one cache node to save cost; prod config requires automatic failover across zones.`,
+      );
+    }
+    return cache;
+  }
+
+  /** The Amazon MQ for RabbitMQ broker. */
+  private createRabbitmq(vpc: ec2.IVpc, rabbitmq: RabbitmqConfig): RabbitmqBroker {
+    return new RabbitmqBroker(this, 'Rabbitmq', {
+      vpc,
+      encryptionKey: this.key,
+      engineVersion: rabbitmq.engineVersion,
+      instanceType: rabbitmq.instanceType,
+      deploymentMode: rabbitmq.deploymentMode,
+      brokerName: rabbitmq.brokerName ?? `${this.config.system}-${this.config.stage}`,
+      removalPolicy: removalPolicyFor(this.config),
+    });
+  }
+
+  /** AWS Backup of the databases, copied to the DR vault where config asks; none without a database. */
+  private createBackups(): DatabaseBackups | undefined {
+    const databases = [this.mysql?.primary, this.postgres?.primary].filter((d) => d !== undefined);
+    if (databases.length === 0) return undefined;
+    const copy = this.config.backup.crossRegionCopy;
+    return new DatabaseBackups(this, 'Backups', {
+      databases,
+      retention: Duration.days(this.config.backup.retentionDays),
+      encryptionKey: this.key,
+      copyTo: copy && { ...copy, keyAlias: drKeyAlias(this.config) },
+      // Kept in every tier, dev too: DeleteBackupVault refuses a vault that holds recovery points
+      // ("A vault can be deleted only if it is empty", AWS Backup API reference), so a DESTROY
+      // vault would fail `cdk destroy` after the first nightly backup. The left-over vault and
+      // its points expire with the plan's retention (docs/edge-and-network.md, teardown).
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Laravel's s3 disk on the uploads bucket. A managed policy here, rather than grants on each
+   * task role, keeps the statements next to the bucket and key they name, so the app stack
+   * never writes into this stack's policies.
+   */
+  private createUploadsAccess(): iam.ManagedPolicy {
     const uploads = this.buckets.uploads;
-    this.uploadsAccess = new iam.ManagedPolicy(this, 'UploadsAccess', {
-      description: `${config.system} ${config.stage}: Laravel's s3 disk on the uploads bucket`,
+    const policy = new iam.ManagedPolicy(this, 'UploadsAccess', {
+      description: `${this.config.system} ${this.config.stage}: Laravel's s3 disk on the uploads bucket`,
       statements: [
         new iam.PolicyStatement({
           actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
@@ -206,41 +234,32 @@ export class DataStack extends StageStack implements StageData {
       ],
     });
     acknowledge(
-      this.uploadsAccess,
+      policy,
       `AwsSolutions-IAM5[Resource::<${this.getLogicalId(uploads.node.defaultChild as CfnResource)}.Arn>/*]`,
       'Laravel stores user files under keys it chooses at run time; access is limited to this one bucket.',
     );
+    return policy;
+  }
 
-    for (const [name, db] of Object.entries(config.externalDatabases)) {
-      this.externalDatabases[name] = new ExternalDatabase(this, `External${pascal(name)}`, db);
-    }
-
-    this.admitAssetPublisher(config);
-
-    for (const [name, image] of Object.entries(config.images)) {
-      if (image.runtime !== 'laravel') continue;
-      const appKey = new secretsmanager.Secret(this, `${pascal(name)}AppKey`, {
-        description: `${config.system} ${config.stage}: Laravel APP_KEY of the ${name} image`,
-        encryptionKey: this.key,
-        generateSecretString: {
-          secretStringTemplate: '{}',
-          generateStringKey: 'key',
-          // 32 characters make an AES-256 key for Laravel's default cipher.
-          passwordLength: 32,
-          excludePunctuation: true,
-        },
-        removalPolicy: keep,
-      });
-      acknowledge(
-        appKey,
-        'AwsSolutions-SMG4',
-        'Rotating APP_KEY makes every encrypted value and session unreadable; Laravel rotates it by hand with APP_PREVIOUS_KEYS.',
-      );
-      this.appKeys[name] = appKey;
-    }
-
-    this.admitServices(config, props.serviceSecurityGroups);
-    acknowledgeLogRetentionFunction(this);
+  /** The Laravel `APP_KEY` of one image: 32 characters, an AES-256 key for Laravel's default cipher. */
+  private createAppKey(image: string): secretsmanager.Secret {
+    const appKey = new secretsmanager.Secret(this, `${pascal(image)}AppKey`, {
+      description: `${this.config.system} ${this.config.stage}: Laravel APP_KEY of the ${image} image`,
+      encryptionKey: this.key,
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: 'key',
+        passwordLength: 32,
+        excludePunctuation: true,
+      },
+      removalPolicy: removalPolicyFor(this.config),
+    });
+    acknowledge(
+      appKey,
+      'AwsSolutions-SMG4',
+      'Rotating APP_KEY makes every encrypted value and session unreadable; Laravel rotates it by hand with APP_PREVIOUS_KEYS.',
+    );
+    return appKey;
   }
 
   /**

@@ -1,16 +1,13 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Cdn } from '../edge/cdn';
-import type { DataStack } from './data-stack';
+import { alertTopic } from '../observability/alert-topic';
 import { StageStack, type StageStackProps } from './stage-stack';
 import { stageHosts } from '../../config/names';
 
@@ -18,8 +15,10 @@ import { stageHosts } from '../../config/names';
 export interface EdgeStackProps extends StageStackProps {
   /** The stage's internal load balancer. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  /** The stage's data layer: the assets and log buckets. */
-  readonly data: DataStack;
+  /** The stage's static-assets bucket (in the stage's region). */
+  readonly assetsBucket: s3.IBucket;
+  /** The stage's log bucket, for CloudFront's standard logs. */
+  readonly logBucket: s3.IBucket;
 }
 
 /**
@@ -40,26 +39,17 @@ export class EdgeStack extends StageStack {
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
-    const { config, data } = props;
+    const { config } = props;
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
       hostedZoneId: config.hostedZoneId,
       zoneName: config.domainName,
     });
-    // References, not the data stack's buckets: CloudFront's origin access control would
-    // otherwise write this distribution into the bucket policy over there, and the data stack
-    // would depend on the edge. The data stack grants CloudFront read access itself.
-    const bucket = (id: string, source: s3.IBucket) =>
-      s3.Bucket.fromBucketAttributes(this, id, {
-        bucketArn: source.bucketArn,
-        bucketRegionalDomainName: source.bucketRegionalDomainName,
-        region: config.region,
-      });
     this.cdn = new Cdn(this, 'Cdn', {
       hosts: stageHosts(config),
       hostedZone,
       loadBalancer: props.loadBalancer,
-      assetsBucket: bucket('Assets', data.buckets.assets),
-      logBucket: bucket('Logs', data.buckets.logs),
+      assetsBucket: this.bucketOfStage('Assets', props.assetsBucket),
+      logBucket: this.bucketOfStage('Logs', props.logBucket),
       staticPaths: config.cdn.staticPaths,
       rateLimitPerIp: config.cdn.rateLimitPerIp,
       metricPrefix: `${config.system}-${config.stage}`,
@@ -67,21 +57,35 @@ export class EdgeStack extends StageStack {
       maxBodyBytes: config.cdn.maxBodyBytes,
       bodyLimits: config.cdn.bodyLimits,
     });
+    this.alertTopic = alertTopic(this, {
+      keyId: 'AlertKey',
+      topicId: 'AlertTopic',
+      stageName: `${config.system} ${config.stage}`,
+      qualifier: 'edge',
+      emails: config.alertEmails,
+    }).topic;
+    this.errorRateAlarm = this.alarmOnErrorRate(config.monitoring.cloudFront5xxPercent);
+  }
 
-    const key = new kms.Key(this, 'AlertKey', {
-      description: `${config.system} ${config.stage}: edge alert topic`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+  /**
+   * A reference to a bucket of the stage's region, not the data stack's bucket itself:
+   * CloudFront's origin access control would otherwise write this distribution into the bucket
+   * policy over there, and the data stack would depend on the edge. The data stack grants
+   * CloudFront read access itself.
+   */
+  private bucketOfStage(id: string, source: s3.IBucket): s3.IBucket {
+    return s3.Bucket.fromBucketAttributes(this, id, {
+      bucketArn: source.bucketArn,
+      bucketRegionalDomainName: source.bucketRegionalDomainName,
+      region: this.config.region,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
-    this.alertTopic = new sns.Topic(this, 'AlertTopic', {
-      displayName: `${config.system} ${config.stage} edge alerts`,
-      masterKey: key,
-      enforceSSL: true,
-    });
-    for (const email of config.alertEmails) this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email));
-    this.errorRateAlarm = new cloudwatch.Alarm(this, 'CloudFront5xx', {
-      alarmDescription: `${config.system} ${config.stage}: CloudFront 5xx error rate above ${config.monitoring.cloudFront5xxPercent} %`,
+  }
+
+  /** CloudFront's 5xx error rate above the threshold, for two five-minute periods. */
+  private alarmOnErrorRate(percent: number): cloudwatch.Alarm {
+    const { config } = this;
+    const alarm = new cloudwatch.Alarm(this, 'CloudFront5xx', {
+      alarmDescription: `${config.system} ${config.stage}: CloudFront 5xx error rate above ${percent} %`,
       // CloudFront publishes its metrics with `Region=Global` beside `DistributionId` (CloudFront
       // developer guide, "Viewing CloudFront and edge function metrics"); a metric without that
       // dimension matches no data and the alarm could never fire.
@@ -92,11 +96,12 @@ export class EdgeStack extends StageStack {
         period: Duration.minutes(5),
         statistic: 'Average',
       }),
-      threshold: config.monitoring.cloudFront5xxPercent,
+      threshold: percent,
       evaluationPeriods: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.errorRateAlarm.addAlarmAction(new actions.SnsAction(this.alertTopic));
-    this.errorRateAlarm.addOkAction(new actions.SnsAction(this.alertTopic));
+    alarm.addAlarmAction(new actions.SnsAction(this.alertTopic));
+    alarm.addOkAction(new actions.SnsAction(this.alertTopic));
+    return alarm;
   }
 }

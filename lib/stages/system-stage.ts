@@ -75,7 +75,8 @@ export class SystemStage extends Stage {
       // in us-east-1 shares the edge's region and keeps strong references.
       crossStackReferences: config.region === EDGE_REGION ? undefined : 'weak',
       loadBalancer: this.app.loadBalancer.alb,
-      data: this.data,
+      assetsBucket: this.data.buckets.assets,
+      logBucket: this.data.buckets.logs,
       description: describe(config, 'edge: CloudFront, web ACL, certificate, DNS'),
     });
     if (config.region !== EDGE_REGION) {

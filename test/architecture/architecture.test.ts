@@ -10,13 +10,9 @@ const MAX_UNIT_LINES = 80;
 const BEING_SPLIT = new Set([
   'lib/deployment/migrations.ts:Migrations constructor',
   'lib/services/laravel-service.ts:LaravelService constructor',
-  'lib/stacks/data-stack.ts:DataStack constructor',
   'lib/services/wiring.ts:laravelWiring',
-  'lib/data/rds/rds-database.ts:RdsDatabase constructor',
   'lib/stacks/app-stack.ts:AppStack constructor',
   'lib/deployment/credential-refresh.ts:CredentialRefresh constructor',
-  'lib/data/redis.ts:RedisCache constructor',
-  'lib/edge/cdn.ts:webAcl',
   'lib/deployment/blue-green.ts:BlueGreenDeployment constructor',
 ]);
 

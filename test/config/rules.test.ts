@@ -32,6 +32,17 @@ describe('a production stage on another tier', () => {
   });
 });
 
+describe('NAT', () => {
+  test('more NAT gateways than zones are refused', () => {
+    const bad = edited(csl, (d) => {
+      d.stages.dev.network = { ...d.stages.dev.network, natGateways: 3 };
+    });
+    expect(problems(bad, 'dev')).toEqual([
+      'csl.dev.network.natGateways: 3 NAT gateways for 2 zones; use at most one per zone',
+    ]);
+  });
+});
+
 describe('the VPC range', () => {
   test('a public range is refused with a private one to use', () => {
     const bad = edited(csl, (d) => {

@@ -8,6 +8,7 @@ import { RdsDatabase, type RdsDatabaseProps } from './rds-database';
 export interface MysqlDatabaseProps extends RdsDatabaseProps {
   /**
    * Read replicas to create next to the primary; Laravel reads from them (`DB_READ_HOST`).
+   * At most 5 (config validates it).
    *
    * @default 0
    */
@@ -15,7 +16,7 @@ export interface MysqlDatabaseProps extends RdsDatabaseProps {
 }
 
 /**
- * RDS MySQL 8.0: the seeds' "MySQL primary" and its "MySQL slave" read replicas.
+ * RDS MySQL (8.4, or 8.0 in Extended Support): the seeds' "MySQL primary" and its "MySQL slave" read replicas.
  * `require_secure_transport` refuses unencrypted connections.
  */
 export class MysqlDatabase extends RdsDatabase {
@@ -36,52 +37,50 @@ export class MysqlDatabase extends RdsDatabase {
       logExports: ['error', 'slowquery'],
       masterUsername: 'dbadmin',
     });
-    const readReplicas = props.readReplicas ?? 0;
-    if (readReplicas < 0 || readReplicas > 5) {
-      throw new Error(`${this.node.path}: readReplicas ${readReplicas} is outside 0..5`);
-    }
-
-    for (let i = 1; i <= readReplicas; i++) {
-      const replica = new rds.DatabaseInstanceReadReplica(this, `ReadReplica${i}`, {
-        ...this.sharedInstanceProps,
-        sourceDatabaseInstance: this.primary,
-        // A replica holds no data of its own and RDS cannot snapshot one on delete.
-        removalPolicy: RemovalPolicy.DESTROY,
-        // Deletion protection would make CloudFormation fail to delete the replica when
-        // readReplicas is lowered (DeleteDBInstance refuses a protected instance); the data is on
-        // the protected primary. Lowering readReplicas still takes two deploys: the App stack
-        // imports each replica's endpoint (strong reference), and CloudFormation will not delete
-        // an export in use, so a one-step change fails the Data update. `npm run diff` reports
-        // it (findExportsInUse in lib/guard/guard.ts); docs/operations-over-time.md has the steps.
-        deletionProtection: false,
-      });
-      acknowledge(
-        replica,
-        'AwsSolutions-RDS10',
-        'A read replica holds no data of its own; without deletion protection lowering readReplicas removes it instead of failing the update.',
-      );
-      acknowledge(
-        replica,
-        'AwsSolutions-RDS2',
-        'A replica inherits encryption (and the KMS key) from its encrypted primary; CloudFormation rejects StorageEncrypted on a replica.',
-      );
-      acknowledge(
-        replica,
-        'AwsSolutions-RDS11',
-        'Replicas listen on the same port as the primary, so one DB_PORT serves both connections; the security group admits only the app services.',
-      );
-      acknowledge(
-        replica,
-        'AwsSolutions-RDS3',
-        'A read replica has no Multi-AZ setting of its own; availability comes from the Multi-AZ primary and from Laravel falling back to it.',
-      );
-      this.replicas.push(replica);
-    }
+    for (let i = 1; i <= (props.readReplicas ?? 0); i++) this.replicas.push(this.addReadReplica(i));
     acknowledge(
       this.primary,
       'AwsSolutions-RDS11',
       'Laravel and its drivers expect 3306; the security group admits only the app services, so a non-default port would add no protection.',
     );
+  }
+
+  /** The `index`th read replica, sharing the primary's class, storage, groups and monitoring. */
+  private addReadReplica(index: number): rds.DatabaseInstanceReadReplica {
+    const replica = new rds.DatabaseInstanceReadReplica(this, `ReadReplica${index}`, {
+      ...this.sharedInstanceProps,
+      sourceDatabaseInstance: this.primary,
+      // A replica holds no data of its own and RDS cannot snapshot one on delete.
+      removalPolicy: RemovalPolicy.DESTROY,
+      // Deletion protection would make CloudFormation fail to delete the replica when
+      // readReplicas is lowered (DeleteDBInstance refuses a protected instance); the data is on
+      // the protected primary. Lowering readReplicas still takes two deploys: the App stack
+      // imports each replica's endpoint (strong reference), and CloudFormation will not delete
+      // an export in use, so a one-step change fails the Data update. `npm run diff` reports
+      // it (findExportsInUse in lib/guard/guard.ts); docs/operations-over-time.md has the steps.
+      deletionProtection: false,
+    });
+    acknowledge(
+      replica,
+      'AwsSolutions-RDS10',
+      'A read replica holds no data of its own; without deletion protection lowering readReplicas removes it instead of failing the update.',
+    );
+    acknowledge(
+      replica,
+      'AwsSolutions-RDS2',
+      'A replica inherits encryption (and the KMS key) from its encrypted primary; CloudFormation rejects StorageEncrypted on a replica.',
+    );
+    acknowledge(
+      replica,
+      'AwsSolutions-RDS11',
+      'Replicas listen on the same port as the primary, so one DB_PORT serves both connections; the security group admits only the app services.',
+    );
+    acknowledge(
+      replica,
+      'AwsSolutions-RDS3',
+      'A read replica has no Multi-AZ setting of its own; availability comes from the Multi-AZ primary and from Laravel falling back to it.',
+    );
+    return replica;
   }
 
   /** Host names of the read replicas, for `DB_READ_HOST`. */

@@ -52,7 +52,7 @@ export interface RdsDatabaseProps {
    */
   readonly allocatedStorageGiB?: number;
   /**
-   * Ceiling for storage autoscaling.
+   * Ceiling for storage autoscaling; at least `allocatedStorageGiB` (config validates it).
    *
    * @default - twice the allocated storage
    */
@@ -158,17 +158,9 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
     this.port = props.port ?? settings.defaultPort;
     this.databaseName = props.databaseName;
     const allocatedStorage = props.allocatedStorageGiB ?? 20;
-    const maxAllocatedStorage = props.maxAllocatedStorageGiB ?? allocatedStorage * 2;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
-    const deletionProtection = props.deletionProtection ?? true;
     // Subnet and parameter groups have no snapshot; keep them whenever the instance is kept.
     const supportRemoval = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-
-    if (maxAllocatedStorage < allocatedStorage) {
-      throw new Error(
-        `${this.node.path}: maxAllocatedStorageGiB ${maxAllocatedStorage} is below allocatedStorageGiB ${allocatedStorage}; raise it`,
-      );
-    }
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -179,7 +171,6 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       securityGroups: [this.securityGroup],
       defaultPort: ec2.Port.tcp(this.port),
     });
-
     this.subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
@@ -192,25 +183,46 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       parameters: settings.parameters,
       removalPolicy: supportRemoval,
     });
+    this.monitoringRole = this.createMonitoringRole();
+    this.sharedInstanceProps = this.instanceDefaults(props, allocatedStorage);
+    this.primary = this.createPrimary(props, allocatedStorage, removalPolicy);
+    this.secret = this.primary.secret!;
+    // `primary.secret` is the attachment; the generated secret itself is the instance's child `Secret`.
+    retainAndPinSecret(this.primary.node.findChild('Secret') as secretsmanager.ISecret, removalPolicy);
+    this.acknowledgeNoDeletionProtection(this.primary);
+    this.rotateMasterPassword();
+    const app = this.addAppUser(props);
+    this.appSecret = app.secret;
+    this.appRotation = app.rotation;
+  }
 
-    this.monitoringRole = new iam.Role(this, 'MonitoringRole', {
+  /** The role the enhanced-monitoring agent of every instance uses. */
+  private createMonitoringRole(): iam.Role {
+    const role = new iam.Role(this, 'MonitoringRole', {
       assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
     });
     acknowledge(
-      this.monitoringRole,
+      role,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
       'The AWS-maintained policy of the RDS monitoring agent: it only writes the RDSOSMetrics log group, and AWS keeps it current.',
     );
+    return role;
+  }
 
-    this.sharedInstanceProps = {
+  /**
+   * What the primary and every read replica share. The autoscaling ceiling (config validates
+   * it is at least the allocated storage) defaults to twice the allocation.
+   */
+  private instanceDefaults(props: RdsDatabaseProps, allocatedStorage: number): RdsDatabase['sharedInstanceProps'] {
+    return {
       instanceType: new ec2.InstanceType(props.instanceType),
       vpc: props.vpc,
       subnetGroup: this.subnetGroup,
       securityGroups: [this.securityGroup],
       port: this.port,
       parameterGroup: this.parameterGroup,
-      cloudwatchLogsExports: settings.logExports,
+      cloudwatchLogsExports: this.settings.logExports,
       cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       monitoringInterval: this.monitoringInterval,
       monitoringRole: this.monitoringRole,
@@ -219,18 +231,26 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       autoMinorVersionUpgrade: true,
       publiclyAccessible: false,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
-      deletionProtection,
+      deletionProtection: props.deletionProtection ?? true,
       // Replicas share the primary's storage type and autoscaling ceiling: a replica that stays
       // smaller than a grown primary runs out of space and stops replicating.
       storageType: rds.StorageType.GP3,
-      maxAllocatedStorage,
+      maxAllocatedStorage: props.maxAllocatedStorageGiB ?? allocatedStorage * 2,
       engineLifecycleSupport: props.engineLifecycleSupport,
     };
-    this.primary = new rds.DatabaseInstance(this, 'Primary', {
+  }
+
+  /** The writer, with generated master credentials encrypted with the data key. */
+  private createPrimary(
+    props: RdsDatabaseProps,
+    allocatedStorage: number,
+    removalPolicy: RemovalPolicy,
+  ): rds.DatabaseInstance {
+    return new rds.DatabaseInstance(this, 'Primary', {
       ...this.sharedInstanceProps,
-      engine: settings.engine,
+      engine: this.settings.engine,
       databaseName: props.databaseName,
-      credentials: rds.Credentials.fromGeneratedSecret(settings.masterUsername, {
+      credentials: rds.Credentials.fromGeneratedSecret(this.settings.masterUsername, {
         encryptionKey: props.encryptionKey,
         excludeCharacters: PASSWORD_EXCLUDE,
       }),
@@ -247,33 +267,40 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       copyTagsToSnapshot: true,
       removalPolicy,
     });
-    this.secret = this.primary.secret!;
-    // `primary.secret` is the attachment; the generated secret itself is the instance's child `Secret`.
-    retainAndPinSecret(this.primary.node.findChild('Secret') as secretsmanager.ISecret, removalPolicy);
-    this.acknowledgeNoDeletionProtection(this.primary);
+  }
 
-    // The master user is for the deploy path only (it creates the app user); nothing keeps a
-    // session with it, so swapping its password in place is safe.
+  /**
+   * The master user is for the deploy path only (it creates the app user); nothing keeps a
+   * session with it, so swapping its password in place is safe.
+   */
+  private rotateMasterPassword(): void {
     this.primary.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
       excludeCharacters: PASSWORD_EXCLUDE,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     });
+  }
 
-    // The application's own user. PHP-FPM opens a connection per request with the password the
-    // task got at start, so the password a running task holds must outlive a rotation: the
-    // multi-user scheme (SecretsManagerRDS<Engine>RotationMultiUser) alternates between `app`
-    // and `app_clone` and changes the password of the user that is not current, so credentials
-    // stay valid until the rotation after next; a refresh replaces tasks in between.
-    this.appSecret = new rds.DatabaseSecret(this, 'AppUserSecret', {
+  /**
+   * The application's own user. PHP-FPM opens a connection per request with the password the
+   * task got at start, so the password a running task holds must outlive a rotation: the
+   * multi-user scheme (SecretsManagerRDS<Engine>RotationMultiUser) alternates between `app`
+   * and `app_clone` and changes the password of the user that is not current, so credentials
+   * stay valid until the rotation after next; a refresh replaces tasks in between.
+   */
+  private addAppUser(props: RdsDatabaseProps): {
+    secret: secretsmanager.ISecret;
+    rotation: secretsmanager.SecretRotation;
+  } {
+    const secret = new rds.DatabaseSecret(this, 'AppUserSecret', {
       username: APP_USERNAME,
       dbname: props.databaseName,
       masterSecret: this.secret,
       encryptionKey: props.encryptionKey,
       excludeCharacters: PASSWORD_EXCLUDE,
     }).attach(this.primary);
-    this.appRotation = this.primary.addRotationMultiUser('AppUserRotation', {
-      secret: this.appSecret,
+    const rotation = this.primary.addRotationMultiUser('AppUserRotation', {
+      secret,
       automaticallyAfter: Duration.days(30),
       excludeCharacters: PASSWORD_EXCLUDE,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -281,6 +308,7 @@ export abstract class RdsDatabase extends Construct implements ec2.IConnectable 
       // immediate rotation would find no user to log in as and fail.
       rotateImmediatelyOnUpdate: false,
     });
+    return { secret, rotation };
   }
 
   /** Explains, where the tier turns it off, why an instance has no deletion protection. */

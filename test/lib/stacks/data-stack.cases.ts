@@ -34,7 +34,7 @@ export function dataStackCases(f: StageFixture): void {
           PubliclyAccessible: false,
           EnableIAMDatabaseAuthentication: true,
           MonitoringInterval: 60,
-          // Prod adds the MariaDB audit plugin's log (issue 12).
+          // Prod adds the MariaDB audit plugin's log.
           EnableCloudwatchLogsExports:
             config.stage === 'prod' ? ['error', 'slowquery', 'audit'] : ['error', 'slowquery'],
           MultiAZ: config.mysql!.multiAz,

@@ -4,14 +4,15 @@ import type { StageFixture } from '../../stage-fixture';
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: string[] };
 
 /**
- * Issue 12, faults 7-11: backups that page and a DR vault in code, a reachable Dolibarr, the
- * cut-over switch, resources that survive routine edits, and the edge that lets real traffic
- * through while keeping the rest out. Registered by test/lib/stages.test.ts.
+ * What each stage gets of the data, network and edge over time: backups that page and a DR
+ * vault in code, a reachable Dolibarr, the cut-over switch, resources that survive routine
+ * edits, and the edge that lets real traffic through while keeping the rest out. Registered by
+ * test/lib/stages.test.ts.
  */
 export function edgeNetworkCases(f: StageFixture): void {
   const resources = (t: Template, type: string) => Object.entries(t.findResources(type)) as [string, Resource][];
 
-  describe('backups page and copy into a DR vault made in code (fault 7)', () => {
+  describe('backups page and copy into a DR vault made in code', () => {
     const topicOf = (id: string) =>
       resources(f.template(id, 'app'), 'AWS::SNS::Topic').find(([lid]) => lid.startsWith('MonitoringAlertTopic'))![0];
     const rules = (id: string) =>
@@ -90,7 +91,7 @@ export function edgeNetworkCases(f: StageFixture): void {
     });
   });
 
-  describe('Dolibarr is reachable: routes and DNS from config (fault 8)', () => {
+  describe('Dolibarr is reachable: routes and DNS from config', () => {
     test('dev: a site-to-site VPN with a static route to the ERP range, propagated to the private subnets', () => {
       const net = f.template('Shipment-Dev', 'network');
       net.hasResourceProperties('AWS::EC2::CustomerGateway', { IpAddress: '198.51.100.10', Type: 'ipsec.1' });
@@ -147,7 +148,7 @@ export function edgeNetworkCases(f: StageFixture): void {
     });
   });
 
-  describe('DNS moves to the stage only at cut-over (fault 9)', () => {
+  describe('DNS moves to the stage only at cut-over', () => {
     test('dev owns its records: A and AAAA for every host', () => {
       const edge = f.template('Csl-Dev', 'edge');
       for (const type of ['A', 'AAAA']) {
@@ -164,7 +165,7 @@ export function edgeNetworkCases(f: StageFixture): void {
     );
   });
 
-  describe('routine edits keep data (fault 10)', () => {
+  describe('routine edits keep data', () => {
     test.each(['Csl-Staging', 'Csl-Prod', 'Shipment-Prod'])('%s: the RDS master secrets are retained', (id) => {
       const secrets = resources(f.template(id, 'data'), 'AWS::SecretsManager::Secret').filter(([lid]) =>
         /PrimarySecret/.test(lid),
@@ -191,7 +192,7 @@ export function edgeNetworkCases(f: StageFixture): void {
     });
   });
 
-  describe('the edge lets real traffic through and keeps the rest out (fault 11)', () => {
+  describe('the edge lets real traffic through and keeps the rest out', () => {
     test('the CloudFront 5xx alarm carries Region=Global, as CloudFront publishes it', () => {
       const alarm = resources(f.template('Csl-Prod', 'edge'), 'AWS::CloudWatch::Alarm').find(([lid]) =>
         lid.startsWith('CloudFront5xx'),

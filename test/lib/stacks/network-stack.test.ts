@@ -3,12 +3,11 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { resolveStage, type StageName } from '../../../config';
 import { csl } from '../../../config/systems/csl';
 import { shipment } from '../../../config/systems/shipment';
-import { natUserData, Network } from '../../../lib/network/network';
+import { natUserData } from '../../../lib/network/network';
 import { NetworkStack } from '../../../lib/stacks/network-stack';
 import { testApp } from '../../helpers';
 
@@ -225,23 +224,5 @@ describe('NetworkStack', () => {
         { Key: 'System', Value: 'shipment' },
       ]),
     });
-  });
-});
-
-describe('Network', () => {
-  const props = { cidr: '10.0.0.0/16', availabilityZones: ['eu-west-1a', 'eu-west-1b'] };
-
-  test('rejects more NAT gateways than zones', () => {
-    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
-    expect(() => new Network(stack, 'Net', { ...props, natGateways: 3 })).toThrow(
-      'Network natGateways: 3 is outside 1..2 (one per zone at most)',
-    );
-  });
-
-  test('rejects an endpoint it does not know', () => {
-    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
-    expect(() => new Network(stack, 'Net', { ...props, interfaceEndpoints: ['dynamo'] })).toThrow(
-      /interfaceEndpoints: 'dynamo' is not supported/,
-    );
   });
 });
