@@ -90,8 +90,6 @@ module.exports = tseslint.config(
     // STRUCTURE WORK IN PROGRESS: these still take the whole config or import a folder above
     // them; each is narrowed in turn and leaves this list. The list must end empty.
     files: [
-      'lib/deployment/blue-green.ts',
-      'lib/deployment/migrations.ts',
       'lib/pipeline/delivery-pipeline.ts',
       'lib/services/laravel-service.ts',
       'lib/services/nextjs-service.ts',

@@ -15,8 +15,7 @@ import { MAX_DEPLOY_MINUTES, SMOKE_TEST_MINUTES } from '../../config/deployment-
 import { acknowledge, acknowledgeProviderFramework } from '../shared/nag';
 import { HandlerFunction } from './handler-function';
 import { handlerCode } from './handlers';
-import { TEST_LISTENER_PORT, type LoadBalancer } from '../edge/load-balancer';
-import type { WebService } from '../services/web-service';
+import { TEST_LISTENER_PORT, type BlueGreenTargets, type LoadBalancer } from '../edge/load-balancer';
 
 /** Traffic shifting per config value. */
 const DEPLOYMENT_CONFIGS: Record<DeploymentConfig['trafficShifting'], codedeploy.IEcsDeploymentConfig> = {
@@ -25,10 +24,33 @@ const DEPLOYMENT_CONFIGS: Record<DeploymentConfig['trafficShifting'], codedeploy
   'linear-10-1': codedeploy.EcsDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTES,
 };
 
+/**
+ * The service a {@link BlueGreenDeployment} deploys: what CodeDeploy moves traffic for and what
+ * every deployment's AppSpec names. The web services of lib/services/ satisfy it.
+ */
+export interface BlueGreenService {
+  /** The ECS service, with the `CODE_DEPLOY` deployment controller. */
+  readonly service: ecs.IBaseService;
+  /** Its blue and green target groups. */
+  readonly targets: BlueGreenTargets;
+  /** The container the load balancer sends traffic to. */
+  readonly containerName: string;
+  /** The port of that container. */
+  readonly containerPort: number;
+  /**
+   * The service's capacity provider strategy, which every CodeDeploy deployment must repeat in
+   * its AppSpec: a deployment whose AppSpec has none removes the strategy from the service
+   * (aws/containers-roadmap#1752).
+   *
+   * @default - none: the service uses the `FARGATE` launch type
+   */
+  readonly capacityProviderStrategies?: ecs.CapacityProviderStrategy[];
+}
+
 /** Properties of {@link BlueGreenDeployment}. */
 export interface BlueGreenDeploymentProps {
-  /** The web service, its task definition and target groups. */
-  readonly web: WebService;
+  /** The web service, its target groups and the container that takes the traffic. */
+  readonly web: BlueGreenService;
   /** Its task definition: a change to it starts a deployment. */
   readonly taskDefinition: ecs.ITaskDefinition;
   /** The load balancer with its production and test listeners. */
@@ -72,7 +94,7 @@ export class BlueGreenDeployment extends Construct {
   /** The AfterAllowTestTraffic smoke test. */
   public readonly smokeTest: HandlerFunction;
   /** The service and target groups it deploys. */
-  public readonly web: WebService;
+  public readonly web: BlueGreenService;
 
   constructor(scope: Construct, id: string, props: BlueGreenDeploymentProps) {
     super(scope, id);
@@ -214,7 +236,7 @@ export class BlueGreenDeployment extends Construct {
   }
 
   /** Target 5xx, unhealthy hosts and p95 latency, over both target groups. */
-  private createAlarms(web: WebService, thresholds: DeploymentConfig['alarms']): cloudwatch.Alarm[] {
+  private createAlarms(web: BlueGreenService, thresholds: DeploymentConfig['alarms']): cloudwatch.Alarm[] {
     const { blue, green } = web.targets;
     const minute = Duration.minutes(1);
     const both = (expression: string, label: string, metric: (g: typeof blue) => cloudwatch.IMetric) =>

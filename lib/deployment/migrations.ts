@@ -11,7 +11,6 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { NOT_REPORTED_ERROR, REPORTED_ERROR } from './handlers';
 import { acknowledge, nagResource } from '../shared/nag';
-import type { AppTask } from '../services/app-task';
 import { HandlerFunction } from './handler-function';
 
 /** A database the migrations touch: snapshotted before they run. */
@@ -22,12 +21,26 @@ export interface MigratedDatabase {
   readonly instance: rds.IDatabaseInstance;
 }
 
+/**
+ * The one-off task a {@link Migrations} runs: its task definition (each deployment registers a
+ * new revision of the family), the container whose exit code is the outcome, and where it logs.
+ * The app tasks of lib/services/ satisfy it.
+ */
+export interface MigrationTask {
+  /** The task definition whose command runs the migrations. */
+  readonly taskDefinition: ecs.TaskDefinition;
+  /** The application container, whose exit code says whether the migrations succeeded. */
+  readonly app: { readonly containerName: string };
+  /** The log group the task's containers write to. */
+  readonly logGroup: logs.ILogGroup;
+}
+
 /** Properties of {@link Migrations}. */
 export interface MigrationsProps {
   /** The cluster the migration task runs in. */
   readonly cluster: ecs.ICluster;
   /** The migration task definition (its command runs the migrations). */
-  readonly task: AppTask;
+  readonly task: MigrationTask;
   /** The security group the task runs with: the web service's, which reaches the databases. */
   readonly securityGroup: ec2.ISecurityGroup;
   /** The VPC whose private subnets the task runs in. */

@@ -7,7 +7,8 @@ import type { Construct } from 'constructs';
 import type { DeploymentConfig, ScalingConfig, ServiceConfig } from '../../config';
 import { pascal } from '../../config/names';
 import type { AppTask } from './app-task';
-import type { BlueGreenTargets, LoadBalancer } from '../edge/load-balancer';
+import type { LoadBalancer } from '../edge/load-balancer';
+import type { BlueGreenService } from '../deployment/blue-green';
 
 /** What {@link addWebService} needs. */
 export interface WebServiceOptions {
@@ -21,19 +22,13 @@ export interface WebServiceOptions {
   readonly config: { readonly deployment: DeploymentConfig; readonly scaling: ScalingConfig };
 }
 
-/** A web service and the target groups CodeDeploy moves its traffic between. */
-export interface WebService {
+/**
+ * A web service and the target groups CodeDeploy moves its traffic between: what a
+ * {@link BlueGreenDeployment} deploys.
+ */
+export interface WebService extends BlueGreenService {
+  /** The Fargate service. */
   readonly service: ecs.FargateService;
-  readonly targets: BlueGreenTargets;
-  /** The container and port the load balancer sends traffic to. */
-  readonly containerName: string;
-  readonly containerPort: number;
-  /**
-   * The service's capacity provider strategy, which every CodeDeploy deployment must repeat in
-   * its AppSpec: a deployment whose AppSpec has none removes the strategy from the service
-   * (aws/containers-roadmap#1752). Undefined for the `FARGATE` launch type.
-   */
-  readonly capacityProviderStrategies?: ecs.CapacityProviderStrategy[];
 }
 
 /**
