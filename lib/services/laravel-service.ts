@@ -7,11 +7,20 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LARAVEL_HEALTH_PATH, laravelMajor, type ResolvedConfig } from '../../config';
-import { pascal, serviceHost } from '../../config/names';
+import {
+  LARAVEL_HEALTH_PATH,
+  laravelMajor,
+  type DeploymentConfig,
+  type ImageConfig,
+  type ScalingConfig,
+  type ServiceConfig,
+} from '../../config';
+import { pascal } from '../../config/names';
 import type { StageData } from '../data/stage-data';
 import { migrationBootstrap, withBootstrap } from '../data/rds/app-users';
-import { importSecret, laravelWiring } from './wiring';
+import { importSecret, type AppSecretRefs } from './app-secrets';
+import { laravelWiring, type LaravelStageSettings } from './laravel-environment';
+import type { Wiring } from './wiring';
 import { AppTask, type AppContainerOptions } from './app-task';
 import { BlueGreenDeployment } from '../deployment/blue-green';
 import { hookBudgetMinutes } from '../../config/deployment-budget';
@@ -29,10 +38,25 @@ const MAX_STOP_TIMEOUT = 120;
 
 /** Properties of {@link LaravelService}. */
 export interface LaravelServiceProps {
-  /** The stage's validated configuration. */
-  readonly config: ResolvedConfig;
-  /** The Laravel image (config key) whose services this construct runs. */
-  readonly image: string;
+  /** The Laravel image's key in config (`api`): names its `APP_KEY` secret and the errors. */
+  readonly imageName: string;
+  /** The Laravel image whose services this construct runs. */
+  readonly image: ImageConfig;
+  /**
+   * The services that run this image, by config name, in config order; `{host:…}` references
+   * in their environment already expanded.
+   */
+  readonly services: Readonly<Record<string, ServiceConfig>>;
+  /** The host name of each of those services that has one (its web service). */
+  readonly hosts: Readonly<Record<string, string>>;
+  /** What every Laravel container of the stage is told alike (tier, proxies, cookies, hosts). */
+  readonly laravel: LaravelStageSettings;
+  /** The stage's deployment settings: blue/green, migrations, snapshots, ECS Exec. */
+  readonly deployment: DeploymentConfig;
+  /** How the stage's services scale (and whether on Fargate Spot). */
+  readonly scaling: ScalingConfig;
+  /** Name prefix of the stage's pre-deploy snapshots, e.g. `predeploy-csl-prod`. */
+  readonly snapshotPrefix: string;
   /** The cluster the services run in. */
   readonly cluster: ecs.ICluster;
   /** The stage's data layer: endpoints, secrets, buckets. */
@@ -88,18 +112,17 @@ export class LaravelService extends Construct {
 
   constructor(scope: Construct, id: string, props: LaravelServiceProps) {
     super(scope, id);
-    const { config } = props;
+    const { image } = props;
     this.cluster = props.cluster;
-    this.execEnabled = config.deployment.execEnabled;
-    this.spot = config.scaling.spot;
-    const image = config.images[props.image];
-    if (!image || image.runtime !== 'laravel') {
-      throw new Error(`LaravelService: '${props.image}' is not a Laravel image of ${config.system}`);
+    this.execEnabled = props.deployment.execEnabled;
+    this.spot = props.scaling.spot;
+    if (image.runtime !== 'laravel') {
+      throw new Error(`LaravelService: '${props.imageName}' is a ${image.runtime} image, not a Laravel one`);
     }
     if (image.nginxSidecar && !props.nginxRepository) {
-      throw new Error(`LaravelService: image '${props.image}' uses an nginx sidecar; pass nginxRepository`);
+      throw new Error(`LaravelService: image '${props.imageName}' uses an nginx sidecar; pass nginxRepository`);
     }
-    const members = Object.entries(config.services).filter(([, s]) => s.image === props.image);
+    const members = Object.entries(props.services);
     const appImage = ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag);
     const appContainer = (command?: string[], stopTimeout?: Duration): AppContainerOptions => ({
       image: appImage,
@@ -110,13 +133,13 @@ export class LaravelService extends Construct {
       stopTimeout,
     });
     const task = (name: string, options: AppContainerOptions, web?: { sidecar?: AppContainerOptions }) => {
-      const service = config.services[name];
+      const service = props.services[name];
       const created = new AppTask(this, `${pascal(name)}Task`, {
         cpu: service.cpu,
         memoryMiB: service.memoryMiB,
         app: options,
         sidecar: web?.sidecar,
-        wiring: laravelWiring(config, name, props.data, this),
+        wiring: this.wiring(props, name),
         logRetention: props.logRetention,
         logRemovalPolicy: props.logRemovalPolicy,
       });
@@ -126,9 +149,9 @@ export class LaravelService extends Construct {
 
     // One-off commands run with the web service's wiring, so they see what the app sees.
     const web = members.find(([, s]) => s.kind === 'laravel-web') ?? members[0];
-    if (!web) throw new Error(`LaravelService: image '${props.image}' has no service`);
+    if (!web) throw new Error(`LaravelService: image '${props.imageName}' has no service`);
     // Its first step creates the app's own database users (lib/data/rds/app-users.ts).
-    const webWiring = laravelWiring(config, web[0], props.data, this);
+    const webWiring = this.wiring(props, web[0]);
     const users = migrationBootstrap(web[1].uses, props.data, (secret, field) =>
       ecs.Secret.fromSecretsManager(importSecret(this, secret), field),
     );
@@ -184,7 +207,7 @@ export class LaravelService extends Construct {
             };
         const created = task(name, web.app, { sidecar: web.sidecar });
         created.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
-        const host = serviceHost(config, name);
+        const host = this.hostOf(props, name);
         const webService = addWebService(this, pascal(name), {
           cluster: props.cluster,
           task: created,
@@ -193,7 +216,7 @@ export class LaravelService extends Construct {
           name,
           host,
           service,
-          config,
+          config: { deployment: props.deployment, scaling: props.scaling },
         });
         this.services[name] = webService.service;
         this.blueGreen = new BlueGreenDeployment(this, `${pascal(name)}BlueGreen`, {
@@ -202,7 +225,7 @@ export class LaravelService extends Construct {
           loadBalancer: props.loadBalancer,
           host,
           smokePaths: [health, ...(service.smokePaths ?? [])],
-          deployment: config.deployment,
+          deployment: props.deployment,
           vpc: props.vpc,
           logRetention: props.logRetention,
           beforeInstall: (deploymentGroupArn) => {
@@ -215,11 +238,11 @@ export class LaravelService extends Construct {
                 mysql: props.database,
                 postgres: props.data.postgres?.primary,
               }),
-              snapshotPrefix: `predeploy-${config.system}-${config.stage}`,
-              snapshotRetentionDays: config.deployment.snapshotRetentionDays,
-              snapshotsKept: config.deployment.snapshotsKept,
-              timeout: Duration.minutes(config.deployment.migrationTimeoutMinutes),
-              budget: Duration.minutes(hookBudgetMinutes(config.deployment)),
+              snapshotPrefix: props.snapshotPrefix,
+              snapshotRetentionDays: props.deployment.snapshotRetentionDays,
+              snapshotsKept: props.deployment.snapshotsKept,
+              timeout: Duration.minutes(props.deployment.migrationTimeoutMinutes),
+              budget: Duration.minutes(hookBudgetMinutes(props.deployment)),
               deploymentGroupArn,
               logRetention: props.logRetention,
             });
@@ -246,7 +269,7 @@ export class LaravelService extends Construct {
           });
           scaling.scaleOnMetric('QueueDepth', {
             metric: new cloudwatch.MathExpression({
-              expression: `depth / ${config.scaling.messagesPerWorker}`,
+              expression: `depth / ${props.scaling.messagesPerWorker}`,
               usingMetrics: { depth },
               period: Duration.minutes(1),
               label: 'Workers needed',
@@ -260,7 +283,7 @@ export class LaravelService extends Construct {
             cooldown: Duration.minutes(2),
           });
         } else {
-          scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: config.scaling.cpuTargetPercent });
+          scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.scaling.cpuTargetPercent });
         }
       } else if (service.kind === 'laravel-scheduler') {
         const created = task(name, appContainer(service.command));
@@ -272,6 +295,32 @@ export class LaravelService extends Construct {
     // Workers and the scheduler roll (circuit breaker, rollback) after the web deployment
     // succeeds, so they never run code whose migrations have not run.
     if (this.blueGreen) for (const service of background) service.node.addDependency(this.blueGreen.deployment);
+  }
+
+  /**
+   * The wiring of one service's container: every service of the image gets the secrets any of
+   * them declares, and the web service's URL as `APP_URL`.
+   */
+  private wiring(props: LaravelServiceProps, name: string): Wiring {
+    const services = Object.entries(props.services);
+    const web = services.find(([, s]) => s.kind === 'laravel-web');
+    return laravelWiring(this, {
+      serviceName: name,
+      service: props.services[name],
+      imageName: props.imageName,
+      laravelVersion: laravelMajor(props.image),
+      appSecrets: services.reduce<AppSecretRefs>((all, [, s]) => ({ ...all, ...s.secrets }), {}),
+      appUrl: web && `https://${this.hostOf(props, web[0])}`,
+      stage: props.laravel,
+      data: props.data,
+    });
+  }
+
+  /** The host name of a service of the image, which must have one. */
+  private hostOf(props: LaravelServiceProps, name: string): string {
+    const host = props.hosts[name];
+    if (host === undefined) throw new Error(`LaravelService: service '${name}' of '${props.imageName}' has no host`);
+    return host;
   }
 
   private backgroundService(

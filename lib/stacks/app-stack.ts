@@ -16,7 +16,9 @@ import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../ob
 import { StageBudget } from '../observability/stage-budget';
 import { NextjsService } from '../services/nextjs-service';
 import type { ServiceSecurityGroups } from '../network/service-security-groups';
-import { buildableImages, pascal, repositoryName, stageHosts } from '../../config/names';
+import type { ResolvedConfig, ServiceConfig } from '../../config';
+import { buildableImages, expandHosts, pascal, repositoryName, serviceHost, stageHosts } from '../../config/names';
+import type { LaravelStageSettings } from '../services/laravel-environment';
 import { removalPolicyFor } from '../shared/removal';
 import { type DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
@@ -85,11 +87,19 @@ export class AppStack extends StageStack {
     });
 
     const securityGroups = props.serviceSecurityGroups.importedInto(this);
+    const expanded = expandedServices(config);
+    const hosts = serviceHosts(config);
     for (const [name, image] of Object.entries(config.images)) {
       if (image.runtime !== 'laravel') continue;
       this.laravel[name] = new LaravelService(this, pascal(name), {
-        config,
-        image: name,
+        imageName: name,
+        image,
+        services: Object.fromEntries(Object.entries(expanded).filter(([, s]) => s.image === name)),
+        hosts,
+        laravel: laravelStageSettings(config),
+        deployment: config.deployment,
+        scaling: config.scaling,
+        snapshotPrefix: `predeploy-${config.system}-${config.stage}`,
         cluster: this.cluster,
         data,
         securityGroups,
@@ -106,8 +116,13 @@ export class AppStack extends StageStack {
     for (const [name, service] of Object.entries(config.services)) {
       if (service.kind !== 'nextjs') continue;
       this.nextjs[name] = new NextjsService(this, pascal(name), {
-        config,
-        service: name,
+        name,
+        service: expanded[name],
+        image: config.images[service.image],
+        host: hosts[name],
+        apiHost: laravelApiHost(config),
+        deployment: config.deployment,
+        scaling: config.scaling,
         cluster: this.cluster,
         securityGroups,
         loadBalancer: this.loadBalancer,
@@ -324,4 +339,54 @@ export class AppStack extends StageStack {
       logConfiguration: { cloudWatchLogGroup: logGroup, cloudWatchEncryptionEnabled: true },
     };
   }
+}
+
+/** `APP_ENV` per tier. */
+const APP_ENV: Record<ResolvedConfig['tier'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
+
+/** What every Laravel container of a stage is told alike, from its tier, network, domain and front ends. */
+function laravelStageSettings(config: ResolvedConfig): LaravelStageSettings {
+  return {
+    appEnv: APP_ENV[config.tier],
+    debug: config.tier === 'dev',
+    logLevel: config.tier === 'prod' ? 'info' : 'debug',
+    trustedProxies: config.network.cidr,
+    sessionDomain: `.${config.domainName}`,
+    sessionCookie: `${config.system}_${config.stage}_session`.replace(/-/g, '_'),
+    // The stage's Next.js front ends call its Laravel API from another host.
+    frontEndHosts: Object.entries(config.services)
+      .filter(([, s]) => s.kind === 'nextjs' && s.host !== undefined)
+      .map(([name]) => serviceHost(config, name)),
+    rabbitmqVhost: config.rabbitmq?.vhost,
+  };
+}
+
+/** The host name of the stage's Laravel API: one per stage is what the seeds have. */
+function laravelApiHost(config: ResolvedConfig): string | undefined {
+  const apis = Object.keys(config.services).filter((name) => config.services[name].kind === 'laravel-web');
+  return apis.length === 1 ? serviceHost(config, apis[0]) : undefined;
+}
+
+/** The full host name of every service that has one, by service name. */
+function serviceHosts(config: ResolvedConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config.services)
+      .filter(([, s]) => s.host !== undefined)
+      .map(([name]) => [name, serviceHost(config, name)]),
+  );
+}
+
+/** The stage's services with `{host:<service>}` in their environment replaced by that host name. */
+function expandedServices(config: ResolvedConfig): Record<string, ServiceConfig> {
+  return Object.fromEntries(
+    Object.entries(config.services).map(([name, service]) => [
+      name,
+      {
+        ...service,
+        environment: Object.fromEntries(
+          Object.entries(service.environment).map(([key, value]) => [key, expandHosts(config, value)]),
+        ),
+      },
+    ]),
+  );
 }

@@ -14,7 +14,6 @@ const BEING_SPLIT = new Set([
   'lib/deployment/migrations.ts:Migrations constructor',
   'lib/services/laravel-service.ts:LaravelService constructor',
   'lib/stacks/data-stack.ts:DataStack constructor',
-  'lib/services/wiring.ts:laravelWiring',
   'lib/data/rds/rds-database.ts:RdsDatabase constructor',
   'lib/stacks/app-stack.ts:AppStack constructor',
   'lib/deployment/credential-refresh.ts:CredentialRefresh constructor',
