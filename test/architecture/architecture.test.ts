@@ -19,7 +19,6 @@ const BEING_SPLIT = new Set([
   'lib/deployment/credential-refresh.ts:CredentialRefresh constructor',
   'lib/data/redis.ts:RedisCache constructor',
   'lib/edge/cdn.ts:webAcl',
-  'lib/deployment/blue-green.ts:BlueGreenDeployment constructor',
 ]);
 
 const sources = readSources(sourceFiles());
