@@ -15,7 +15,6 @@ const BEING_SPLIT = new Set([
   'lib/stacks/data-stack.ts:DataStack constructor',
   'lib/data/rds/rds-database.ts:RdsDatabase constructor',
   'lib/stacks/app-stack.ts:AppStack constructor',
-  'lib/deployment/credential-refresh.ts:CredentialRefresh constructor',
   'lib/data/redis.ts:RedisCache constructor',
   'lib/edge/cdn.ts:webAcl',
 ]);
