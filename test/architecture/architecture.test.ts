@@ -11,7 +11,6 @@ const BEING_SPLIT = new Set([
   'lib/pipeline/delivery-pipeline.ts:DeliveryPipeline constructor',
   'lib/cost/estimate.ts:estimateStage',
   'lib/observability/monitoring.ts:Monitoring constructor',
-  'lib/services/laravel-service.ts:LaravelService constructor',
   'lib/stacks/data-stack.ts:DataStack constructor',
   'lib/data/rds/rds-database.ts:RdsDatabase constructor',
   'lib/stacks/app-stack.ts:AppStack constructor',
