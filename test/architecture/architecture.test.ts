@@ -13,7 +13,6 @@ const BEING_SPLIT = new Set([
   'lib/observability/monitoring.ts:Monitoring constructor',
   'lib/stacks/data-stack.ts:DataStack constructor',
   'lib/data/rds/rds-database.ts:RdsDatabase constructor',
-  'lib/stacks/app-stack.ts:AppStack constructor',
   'lib/data/redis.ts:RedisCache constructor',
   'lib/edge/cdn.ts:webAcl',
 ]);
