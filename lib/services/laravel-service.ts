@@ -200,7 +200,8 @@ export class LaravelService extends Construct {
       loadBalancer: props.loadBalancer,
       name,
       host,
-      service,
+      // The target groups check the same path as the container.
+      service: { ...service, healthCheckPath: health },
       config: { deployment: props.deployment, scaling: props.scaling },
     });
     this.services[name] = webService.service;

@@ -98,7 +98,8 @@ export class NextjsService extends Construct {
       loadBalancer: props.loadBalancer,
       name: props.name,
       host,
-      service,
+      // The load balancer sends traffic to the port the server listens on.
+      service: { ...service, port },
       config: { deployment: props.deployment, scaling: props.scaling },
     });
     this.service = web.service;
