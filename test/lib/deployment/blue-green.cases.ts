@@ -121,6 +121,18 @@ export function blueGreenCases(f: StageFixture): void {
       }
     });
 
+    test('the runner runs the migrations with the web service’s security group, within the tier’s timeout', () => {
+      const { t, config } = get('Csl-Prod');
+      const [, runner] = resources(t, 'AWS::Lambda::Function').find(([lid]) => lid.startsWith('ApiMigrationsRunner'))!;
+      // The task runs with the web service's security group, which the data stores admit.
+      expect(JSON.stringify(runner.Properties.Environment.Variables.SECURITY_GROUPS)).toContain(
+        'ServiceSecurityGroupsApi',
+      );
+      expect(runner.Properties.Environment.Variables.TIMEOUT_SECONDS).toBe(
+        String(config.deployment.migrationTimeoutMinutes * 60),
+      );
+    });
+
     test('the snapshot function manages only this stage’s pre-deploy snapshots, kept as the tier says', () => {
       const { t } = get('Shipment-Prod');
       const [, policy] = resources(t, 'AWS::IAM::Policy').find(([lid]) =>

@@ -38,6 +38,7 @@ export function migrationsCases(f: StageFixture): void {
       async (id) => {
         for (const definition of migrationsOf(id)) {
           expect(definition.TimeoutSeconds).toBeGreaterThan(budgetOf(id));
+          expect(definition.TimeoutSeconds).toBeLessThanOrEqual(budgetOf(id) + 5 * 60);
           const o = await execute(definition, { snapshotSeconds: 90, task: { stopsAfter: 120, exitCode: 0 } });
           expect(o.status).toBe('SUCCEEDED');
           expect(o.reports).toEqual([{ status: 'Succeeded', at: expect.any(Number) }]);
