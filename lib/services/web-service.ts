@@ -3,6 +3,7 @@ import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig, ScalingConfig, ServiceConfig } from '../../config';
 import { pascal } from '../../config/names';
@@ -90,8 +91,6 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
   const scaling = service.autoScaleTaskCount({ minCapacity: o.service.minTasks, maxCapacity: o.service.maxTasks });
   scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: o.config.scaling.cpuTargetPercent });
   const perTarget = o.config.scaling.requestsPerTarget;
-  const requests = (group: typeof targets.blue) =>
-    group.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' });
   const tasks = new cloudwatch.Metric({
     namespace: 'ECS/ContainerInsights',
     metricName: 'RunningTaskCount',
@@ -102,7 +101,7 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
   scaling.scaleOnMetric('Requests', {
     metric: new cloudwatch.MathExpression({
       expression: '(FILL(blue, 0) + FILL(green, 0)) / MAX([FILL(tasks, 1), 1])',
-      usingMetrics: { blue: requests(targets.blue), green: requests(targets.green), tasks },
+      usingMetrics: { blue: requestsPerMinute(targets.blue), green: requestsPerMinute(targets.green), tasks },
       period: Duration.minutes(1),
       label: 'Requests per task per minute',
     }),
@@ -115,4 +114,9 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
     cooldown: Duration.minutes(2),
   });
   return { service, targets, containerName, containerPort: port, capacityProviderStrategies };
+}
+
+/** The requests a target group received per minute. */
+function requestsPerMinute(group: elbv2.IApplicationTargetGroup): cloudwatch.IMetric {
+  return group.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' });
 }
