@@ -29,9 +29,11 @@ import type { LoadBalancer } from '../edge/load-balancer';
 import type { SecurityGroupLookup } from '../network/service-security-groups';
 import { addWebService, awaitCapacityProviders, fargateCapacity } from './web-service';
 
-/** Where Laravel lives in the image, and what it writes at run time. */
+/** Where Laravel lives in the image. */
 const APP_ROOT = '/var/www/html';
+/** What Laravel writes at run time: writable volumes under a read-only root. */
 export const LARAVEL_SCRATCH = [`${APP_ROOT}/storage`, `${APP_ROOT}/bootstrap/cache`, '/tmp'];
+/** What the nginx sidecar writes at run time: writable volumes under a read-only root. */
 export const NGINX_SCRATCH = ['/var/cache/nginx', '/var/run', '/tmp'];
 /** Fargate kills a container at most 120 s after SIGTERM. */
 const MAX_STOP_TIMEOUT = 120;

@@ -13,13 +13,21 @@ import type { BlueGreenService } from '../deployment/blue-green';
 
 /** What {@link addWebService} needs. */
 export interface WebServiceOptions {
+  /** The cluster the service runs in. */
   readonly cluster: ecs.ICluster;
+  /** Its task: the web container (the sidecar when there is one) takes the traffic. */
   readonly task: AppTask;
+  /** The security group its tasks run with. */
   readonly securityGroup: ec2.ISecurityGroup;
+  /** The load balancer whose target groups it registers with. */
   readonly loadBalancer: LoadBalancer;
+  /** The service's name in config: names its target groups. */
   readonly name: string;
+  /** The host name the load balancer routes to it. */
   readonly host: string;
+  /** The service: port (default 80), health path (default `/`) and task bounds. */
   readonly service: ServiceConfig;
+  /** The stage's deployment (Exec, deregistration delay) and scaling settings. */
   readonly config: { readonly deployment: DeploymentConfig; readonly scaling: ScalingConfig };
 }
 
