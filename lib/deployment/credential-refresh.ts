@@ -36,7 +36,11 @@ export const REFRESH_MAX_RECEIVES = 24;
 export interface RefreshedService {
   /** The ECS service. */
   readonly service: ecs.FargateService;
-  /** Its CodeDeploy deployment group when it is deployed blue/green (`CODE_DEPLOY` controller). */
+  /**
+   * Its CodeDeploy deployment group when it is deployed blue/green (`CODE_DEPLOY` controller).
+   *
+   * @default - a rolling service: refreshed with a forced new deployment
+   */
   readonly deploymentGroup?: codedeploy.IEcsDeploymentGroup;
 }
 

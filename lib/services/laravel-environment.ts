@@ -78,8 +78,15 @@ export interface LaravelWiringProps {
 
 /** What one store a service uses adds to its container. */
 interface StoreWiring {
+  /** Its variables, in the order Laravel's config reads them. */
   readonly environment: Record<string, string>;
+  /** Its credentials, as ECS secrets. */
   readonly secrets: Record<string, ecs.Secret>;
+  /**
+   * What the task role needs to reach it.
+   *
+   * @default - nothing: the credentials are enough
+   */
   readonly grant?: (role: iam.IRole) => void;
 }
 

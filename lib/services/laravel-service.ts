@@ -69,7 +69,11 @@ export interface LaravelServiceProps {
   readonly loadBalancer: LoadBalancer;
   /** Repository of the application image. */
   readonly repository: ecr.IRepository;
-  /** Repository of the nginx sidecar image, when the image uses one. */
+  /**
+   * Repository of the nginx sidecar image, when the image uses one.
+   *
+   * @default - none; required when the image has `nginxSidecar`
+   */
   readonly nginxRepository?: ecr.IRepository;
   /** Image tag to run. */
   readonly imageTag: string;
