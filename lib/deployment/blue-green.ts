@@ -15,8 +15,7 @@ import { MAX_DEPLOY_MINUTES, SMOKE_TEST_MINUTES } from '../../config/deployment-
 import { acknowledge, acknowledgeProviderFramework } from '../shared/nag';
 import { HandlerFunction } from './handler-function';
 import { handlerCode } from './handlers';
-import { TEST_LISTENER_PORT, type LoadBalancer } from '../edge/load-balancer';
-import type { WebService } from '../services/web-service';
+import { TEST_LISTENER_PORT, type BlueGreenTargets, type LoadBalancer } from '../edge/load-balancer';
 
 /** Traffic shifting per config value. */
 const DEPLOYMENT_CONFIGS: Record<DeploymentConfig['trafficShifting'], codedeploy.IEcsDeploymentConfig> = {
@@ -25,10 +24,33 @@ const DEPLOYMENT_CONFIGS: Record<DeploymentConfig['trafficShifting'], codedeploy
   'linear-10-1': codedeploy.EcsDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTES,
 };
 
+/**
+ * The service a {@link BlueGreenDeployment} deploys: what CodeDeploy moves traffic for and what
+ * every deployment's AppSpec names. The web services of lib/services/ satisfy it.
+ */
+export interface BlueGreenService {
+  /** The ECS service, with the `CODE_DEPLOY` deployment controller. */
+  readonly service: ecs.IBaseService;
+  /** Its blue and green target groups. */
+  readonly targets: BlueGreenTargets;
+  /** The container the load balancer sends traffic to. */
+  readonly containerName: string;
+  /** The port of that container. */
+  readonly containerPort: number;
+  /**
+   * The service's capacity provider strategy, which every CodeDeploy deployment must repeat in
+   * its AppSpec: a deployment whose AppSpec has none removes the strategy from the service
+   * (aws/containers-roadmap#1752).
+   *
+   * @default - none: the service uses the `FARGATE` launch type
+   */
+  readonly capacityProviderStrategies?: ecs.CapacityProviderStrategy[];
+}
+
 /** Properties of {@link BlueGreenDeployment}. */
 export interface BlueGreenDeploymentProps {
-  /** The web service, its task definition and target groups. */
-  readonly web: WebService;
+  /** The web service, its target groups and the container that takes the traffic. */
+  readonly web: BlueGreenService;
   /** Its task definition: a change to it starts a deployment. */
   readonly taskDefinition: ecs.ITaskDefinition;
   /** The load balancer with its production and test listeners. */
@@ -72,15 +94,37 @@ export class BlueGreenDeployment extends Construct {
   /** The AfterAllowTestTraffic smoke test. */
   public readonly smokeTest: HandlerFunction;
   /** The service and target groups it deploys. */
-  public readonly web: WebService;
+  public readonly web: BlueGreenService;
 
   constructor(scope: Construct, id: string, props: BlueGreenDeploymentProps) {
     super(scope, id);
     const { web, deployment } = props;
+    if (deployment.timeoutMinutes > MAX_DEPLOY_MINUTES) {
+      throw new Error(
+        `${this.node.path}: deployment.timeoutMinutes ${deployment.timeoutMinutes} is above ${MAX_DEPLOY_MINUTES}; CloudFormation waits at most 60 min for a custom resource`,
+      );
+    }
     this.web = web;
     this.alarms = this.createAlarms(web, deployment.alarms);
+    this.deploymentGroup = this.createDeploymentGroup(props);
+    this.smokeTest = this.createSmokeTest(props);
+    const beforeInstall = props.beforeInstall?.(this.deploymentGroup.deploymentGroupArn);
+    const hooks = [this.smokeTest, ...(beforeInstall ? [beforeInstall] : [])];
+    for (const hook of hooks) hook.grantInvoke(this.deploymentGroup.role);
+    this.deployment = this.createDeployment(props, hooks, beforeInstall);
+    this.runProviderOnCurrentNode();
+    this.completeWhenTrafficShifted();
+    acknowledgeProviderFramework(this.deploymentGroup.node.findChild('Deployment'), '@cdklabs/cdk-ecs-codedeploy');
+    this.acknowledgeHookInvocations(hooks);
+  }
 
-    this.deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'DeploymentGroup', {
+  /**
+   * The CodeDeploy application and blue/green deployment group: production and test listeners,
+   * the configured shifting and termination wait, rollback on failure, on stop and on alarm.
+   */
+  private createDeploymentGroup(props: BlueGreenDeploymentProps): codedeploy.EcsDeploymentGroup {
+    const { web, deployment } = props;
+    const group = new codedeploy.EcsDeploymentGroup(this, 'DeploymentGroup', {
       application: new codedeploy.EcsApplication(this, 'Application'),
       service: web.service,
       deploymentConfig: DEPLOYMENT_CONFIGS[deployment.trafficShifting],
@@ -95,11 +139,15 @@ export class BlueGreenDeployment extends Construct {
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
     acknowledge(
-      this.deploymentGroup,
+      group,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
       'The AWS-maintained CodeDeploy service policy for ECS blue/green: it manages task sets, listeners and target groups during a deployment.',
     );
+    return group;
+  }
 
+  /** The AfterAllowTestTraffic hook: requests green's paths through the test listener, from the VPC. */
+  private createSmokeTest(props: BlueGreenDeploymentProps): HandlerFunction {
     const smokeGroup = new ec2.SecurityGroup(this, 'SmokeTestSecurityGroup', {
       vpc: props.vpc,
       description: `${this.node.path}: smoke test to the test listener`,
@@ -107,7 +155,7 @@ export class BlueGreenDeployment extends Construct {
     });
     smokeGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the CodeDeploy API');
     props.loadBalancer.allowTestTrafficFrom(smokeGroup, 'smoke test of green');
-    this.smokeTest = new HandlerFunction(this, 'SmokeTest', {
+    const smokeTest = new HandlerFunction(this, 'SmokeTest', {
       handler: 'smoke-test',
       description: `AfterAllowTestTraffic: requests green's paths through the test listener (${props.host})`,
       environment: {
@@ -121,18 +169,18 @@ export class BlueGreenDeployment extends Construct {
       securityGroups: [smokeGroup],
       logRetention: props.logRetention,
     });
-    this.allowHookReport(this.smokeTest);
+    this.allowHookReport(smokeTest);
+    return smokeTest;
+  }
 
-    const beforeInstall = props.beforeInstall?.(this.deploymentGroup.deploymentGroupArn);
-    const hooks = [this.smokeTest, ...(beforeInstall ? [beforeInstall] : [])];
-    for (const hook of hooks) hook.grantInvoke(this.deploymentGroup.role);
-
-    if (deployment.timeoutMinutes > MAX_DEPLOY_MINUTES) {
-      throw new Error(
-        `${this.node.path}: deployment.timeoutMinutes ${deployment.timeoutMinutes} is above ${MAX_DEPLOY_MINUTES}; CloudFormation waits at most 60 min for a custom resource`,
-      );
-    }
-    this.deployment = new EcsDeployment({
+  /** The deployment of the current task definition that `cdk deploy` starts and waits for. */
+  private createDeployment(
+    props: BlueGreenDeploymentProps,
+    hooks: lambda.IFunction[],
+    beforeInstall?: lambda.IFunction,
+  ): EcsDeployment {
+    const { web } = props;
+    const deployment = new EcsDeployment({
       deploymentGroup: this.deploymentGroup,
       targetService: {
         taskDefinition: props.taskDefinition,
@@ -141,24 +189,31 @@ export class BlueGreenDeployment extends Construct {
         capacityProviderStrategy: web.capacityProviderStrategies,
       },
       hooks: { beforeInstall, afterAllowTestTraffic: this.smokeTest },
-      timeout: Duration.minutes(deployment.timeoutMinutes),
+      timeout: Duration.minutes(props.deployment.timeoutMinutes),
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       description: `${this.node.path}`,
     });
     // The hooks must be in place, with their new configuration, before CodeDeploy calls them.
-    for (const hook of hooks) this.deployment.node.addDependency(hook);
+    for (const hook of hooks) deployment.node.addDependency(hook);
     // CodeDeploy invokes the hooks with the deployment group's role; its DefaultPolicy holds the
     // lambda:InvokeFunction grant, which must exist before the first deployment reaches a hook.
-    this.deployment.node.addDependency(this.deploymentGroup.role);
+    deployment.node.addDependency(this.deploymentGroup.role);
+    return deployment;
+  }
 
-    // The construct's functions are pinned to nodejs20.x, which Lambda deprecated on
-    // 2026-04-30; their plain JavaScript runs unchanged on the current runtime.
+  /**
+   * The construct's functions are pinned to nodejs20.x, which Lambda deprecated on 2026-04-30;
+   * their plain JavaScript runs unchanged on the current runtime.
+   */
+  private runProviderOnCurrentNode(): void {
     for (const child of this.deploymentGroup.node.findAll()) {
       const fn = child as lambda.CfnFunction;
       if (fn instanceof lambda.CfnFunction && fn.runtime === 'nodejs20.x') fn.runtime = lambda.Runtime.NODEJS_24_X.name;
     }
-    this.completeWhenTrafficShifted();
-    acknowledgeProviderFramework(this.deploymentGroup.node.findChild('Deployment'), '@cdklabs/cdk-ecs-codedeploy');
+  }
+
+  /** CodeDeploy's role may invoke each hook function, in any version. */
+  private acknowledgeHookInvocations(hooks: lambda.IFunction[]): void {
     const stack = Stack.of(this);
     for (const hook of hooks) {
       acknowledge(
@@ -214,20 +269,13 @@ export class BlueGreenDeployment extends Construct {
   }
 
   /** Target 5xx, unhealthy hosts and p95 latency, over both target groups. */
-  private createAlarms(web: WebService, thresholds: DeploymentConfig['alarms']): cloudwatch.Alarm[] {
-    const { blue, green } = web.targets;
+  private createAlarms(web: BlueGreenService, thresholds: DeploymentConfig['alarms']): cloudwatch.Alarm[] {
+    const { targets } = web;
     const minute = Duration.minutes(1);
-    const both = (expression: string, label: string, metric: (g: typeof blue) => cloudwatch.IMetric) =>
-      new cloudwatch.MathExpression({
-        expression,
-        usingMetrics: { blue: metric(blue), green: metric(green) },
-        period: minute,
-        label,
-      });
     return [
       new cloudwatch.Alarm(this, 'Target5xx', {
         alarmDescription: `${this.node.path}: targets answered with 5xx; rolls a deployment back`,
-        metric: both('FILL(blue, 0) + FILL(green, 0)', 'Target 5xx', (g) =>
+        metric: overBothTargetGroups(targets, 'FILL(blue, 0) + FILL(green, 0)', 'Target 5xx', (g) =>
           g.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: minute, statistic: 'Sum' }),
         ),
         threshold: thresholds.target5xxPerMinute,
@@ -237,7 +285,7 @@ export class BlueGreenDeployment extends Construct {
       }),
       new cloudwatch.Alarm(this, 'UnhealthyHosts', {
         alarmDescription: `${this.node.path}: targets fail their health checks; rolls a deployment back`,
-        metric: both('MAX([FILL(blue, 0), FILL(green, 0)])', 'Unhealthy hosts', (g) =>
+        metric: overBothTargetGroups(targets, 'MAX([FILL(blue, 0), FILL(green, 0)])', 'Unhealthy hosts', (g) =>
           g.metrics.unhealthyHostCount({ period: minute, statistic: 'Maximum' }),
         ),
         threshold: 1,
@@ -247,7 +295,7 @@ export class BlueGreenDeployment extends Construct {
       }),
       new cloudwatch.Alarm(this, 'Latency', {
         alarmDescription: `${this.node.path}: p95 response time above ${thresholds.latencyP95Ms} ms; rolls a deployment back`,
-        metric: both('MAX([FILL(blue, 0), FILL(green, 0)])', 'p95 target response time', (g) =>
+        metric: overBothTargetGroups(targets, 'MAX([FILL(blue, 0), FILL(green, 0)])', 'p95 target response time', (g) =>
           g.metrics.targetResponseTime({ period: minute, statistic: 'p95' }),
         ),
         threshold: thresholds.latencyP95Ms / 1000,
@@ -257,4 +305,22 @@ export class BlueGreenDeployment extends Construct {
       }),
     ];
   }
+}
+
+/**
+ * A per-minute metric over the blue and the green target group, either of which may be live:
+ * `expression` combines the two (`blue`, `green`).
+ */
+function overBothTargetGroups(
+  targets: BlueGreenTargets,
+  expression: string,
+  label: string,
+  metric: (group: elbv2.ApplicationTargetGroup) => cloudwatch.IMetric,
+): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression,
+    usingMetrics: { blue: metric(targets.blue), green: metric(targets.green) },
+    period: Duration.minutes(1),
+    label,
+  });
 }

@@ -36,7 +36,11 @@ export const REFRESH_MAX_RECEIVES = 24;
 export interface RefreshedService {
   /** The ECS service. */
   readonly service: ecs.FargateService;
-  /** Its CodeDeploy deployment group when it is deployed blue/green (`CODE_DEPLOY` controller). */
+  /**
+   * Its CodeDeploy deployment group when it is deployed blue/green (`CODE_DEPLOY` controller).
+   *
+   * @default - a rolling service: refreshed with a forced new deployment
+   */
   readonly deploymentGroup?: codedeploy.IEcsDeploymentGroup;
 }
 
@@ -78,27 +82,34 @@ export class CredentialRefresh extends Construct {
 
   constructor(scope: Construct, id: string, props: CredentialRefreshProps) {
     super(scope, id);
-    const refreshTargets: RefreshTarget[] = props.services.map(({ service, deploymentGroup }) => ({
-      cluster: service.cluster.clusterArn,
-      service: service.serviceName,
-      ...(deploymentGroup
-        ? {
-            codeDeploy: {
-              application: deploymentGroup.application.applicationName,
-              deploymentGroup: deploymentGroup.deploymentGroupName,
-            },
-          }
-        : {}),
-    }));
-    this.function = new HandlerFunction(this, 'Function', {
+    this.function = this.createFunction(props);
+    this.allowRefresh(props.services);
+    this.rule = this.createRotationRule(props.secrets);
+    this.deadLetterQueue = this.createDeadLetterQueue();
+    this.queue = this.createEventQueue();
+    this.rule.addTarget(new targets.SqsQueue(this.queue));
+    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }));
+    this.deadLetterAlarm = this.createDeadLetterAlarm(props.alarmTopic);
+  }
+
+  /** The function, told which services to refresh and how (CodeDeploy or a forced deployment). */
+  private createFunction(props: CredentialRefreshProps): HandlerFunction {
+    return new HandlerFunction(this, 'Function', {
       handler: 'credential-refresh',
       description: 'Replaces tasks that started before a database secret rotated',
-      environment: { TARGETS: Stack.of(this).toJsonString(refreshTargets) },
+      environment: { TARGETS: Stack.of(this).toJsonString(props.services.map(refreshTarget)) },
       timeout: REFRESH_FUNCTION_TIMEOUT,
       logRetention: props.logRetention,
     });
+  }
+
+  /**
+   * Lets the function find the services' tasks, force a new deployment of the rolling services,
+   * and start a CodeDeploy deployment of the current revision for the blue/green ones.
+   */
+  private allowRefresh(services: readonly RefreshedService[]): void {
     const fn = this.function;
-    const clusters = [...new Set(props.services.map((s) => s.service.cluster.clusterArn))];
+    const clusters = [...new Set(services.map((s) => s.service.cluster.clusterArn))];
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ecs:ListTasks', 'ecs:DescribeTasks'],
@@ -106,66 +117,86 @@ export class CredentialRefresh extends Construct {
         conditions: { ArnEquals: { 'ecs:cluster': clusters } },
       }),
     );
-    const rolling = props.services.filter((s) => !s.deploymentGroup).map((s) => s.service.serviceArn);
+    const rolling = services.filter((s) => !s.deploymentGroup).map((s) => s.service.serviceArn);
     if (rolling.length > 0) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:UpdateService'], resources: rolling }));
     }
-    for (const { deploymentGroup } of props.services) {
-      if (!deploymentGroup) continue;
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'codedeploy:ListDeployments',
-            'codedeploy:GetDeploymentGroup',
-            'codedeploy:GetDeployment',
-            'codedeploy:CreateDeployment',
-          ],
-          resources: [deploymentGroup.deploymentGroupArn],
-        }),
-      );
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          // CreateDeployment registers the revision with the application and reads the
-          // deployment configuration, as @cdklabs/cdk-ecs-codedeploy's provider is allowed to.
-          actions: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
-          resources: [deploymentGroup.application.applicationArn],
-        }),
-      );
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['codedeploy:GetDeploymentConfig'],
-          resources: [deploymentGroup.deploymentConfig.deploymentConfigArn],
-        }),
-      );
+    for (const { deploymentGroup } of services) {
+      if (deploymentGroup) this.allowDeploymentOf(deploymentGroup);
     }
+  }
 
-    // Secrets Manager writes RotationSucceeded to CloudTrail with the secret's ARN in
-    // additionalEventData.SecretId (Secrets Manager user guide, "Monitor rotation with
-    // EventBridge"); EventBridge receives CloudTrail management events without a trail.
-    this.rule = new events.Rule(this, 'Rotations', {
+  /** Lets the function start a deployment of the current revision in one deployment group. */
+  private allowDeploymentOf(deploymentGroup: codedeploy.IEcsDeploymentGroup): void {
+    const fn = this.function;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'codedeploy:ListDeployments',
+          'codedeploy:GetDeploymentGroup',
+          'codedeploy:GetDeployment',
+          'codedeploy:CreateDeployment',
+        ],
+        resources: [deploymentGroup.deploymentGroupArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        // CreateDeployment registers the revision with the application and reads the
+        // deployment configuration, as @cdklabs/cdk-ecs-codedeploy's provider is allowed to.
+        actions: ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
+        resources: [deploymentGroup.application.applicationArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codedeploy:GetDeploymentConfig'],
+        resources: [deploymentGroup.deploymentConfig.deploymentConfigArn],
+      }),
+    );
+  }
+
+  /**
+   * Secrets Manager writes RotationSucceeded to CloudTrail with the secret's ARN in
+   * additionalEventData.SecretId (Secrets Manager user guide, "Monitor rotation with
+   * EventBridge"); EventBridge receives CloudTrail management events without a trail.
+   */
+  private createRotationRule(secrets: readonly secretsmanager.ISecret[]): events.Rule {
+    return new events.Rule(this, 'Rotations', {
       description: 'A database secret of the apps has rotated',
       eventPattern: {
         source: ['aws.secretsmanager'],
         detailType: ['AWS Service Event via CloudTrail'],
         detail: {
           eventName: ['RotationSucceeded'],
-          additionalEventData: { SecretId: props.secrets.map((s) => s.secretArn) },
+          additionalEventData: { SecretId: secrets.map((s) => s.secretArn) },
         },
       },
     });
-    // SQS-managed encryption: EventBridge cannot send to a queue encrypted with the AWS managed
-    // key aws/sqs (its key policy cannot be changed to admit events.amazonaws.com).
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+  }
+
+  /**
+   * Where rotation events end after their receives. SQS-managed encryption: EventBridge cannot
+   * send to a queue encrypted with the AWS managed key aws/sqs (its key policy cannot be changed
+   * to admit events.amazonaws.com).
+   */
+  private createDeadLetterQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     acknowledge(
-      this.deadLetterQueue,
+      queue,
       'AwsSolutions-SQS3',
       'This is the dead-letter queue of the rotation-event queue; its alarm reports what lands here.',
     );
-    this.queue = new sqs.Queue(this, 'Events', {
+    return queue;
+  }
+
+  /** The queue rotation events wait in, returned every {@link REFRESH_RETRY_INTERVAL}. */
+  private createEventQueue(): sqs.Queue {
+    return new sqs.Queue(this, 'Events', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: REFRESH_RETRY_INTERVAL,
@@ -173,10 +204,11 @@ export class CredentialRefresh extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: REFRESH_MAX_RECEIVES },
     });
-    this.rule.addTarget(new targets.SqsQueue(this.queue));
-    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }));
+  }
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+  /** In alarm while a rotation event sits in the dead-letter queue; tells the alert topic. */
+  private createDeadLetterAlarm(topic: sns.ITopic): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: `${this.node.path}: a secret rotated but the tasks were not replaced (a deployment stayed busy for hours, or the refresh failed); replace them before the next rotation, see docs/operations-over-time.md`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
@@ -187,6 +219,23 @@ export class CredentialRefresh extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.deadLetterAlarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+    alarm.addAlarmAction(new actions.SnsAction(topic));
+    return alarm;
   }
+}
+
+/** What the function is told about one service: where it runs and, if blue/green, its deployment group. */
+function refreshTarget({ service, deploymentGroup }: RefreshedService): RefreshTarget {
+  return {
+    cluster: service.cluster.clusterArn,
+    service: service.serviceName,
+    ...(deploymentGroup
+      ? {
+          codeDeploy: {
+            application: deploymentGroup.application.applicationName,
+            deploymentGroup: deploymentGroup.deploymentGroupName,
+          },
+        }
+      : {}),
+  };
 }

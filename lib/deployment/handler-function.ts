@@ -26,7 +26,11 @@ export interface HandlerFunctionProps {
    * @default - not in a VPC
    */
   readonly vpc?: ec2.IVpc;
-  /** Security groups, when in a VPC. */
+  /**
+   * Security groups, when in a VPC.
+   *
+   * @default - a group of its own that allows all outbound traffic, when in a VPC
+   */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** Log retention. */
   readonly logRetention: logs.RetentionDays;

@@ -11,7 +11,6 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { NOT_REPORTED_ERROR, REPORTED_ERROR } from './handlers';
 import { acknowledge, nagResource } from '../shared/nag';
-import type { AppTask } from '../services/app-task';
 import { HandlerFunction } from './handler-function';
 
 /** A database the migrations touch: snapshotted before they run. */
@@ -22,12 +21,26 @@ export interface MigratedDatabase {
   readonly instance: rds.IDatabaseInstance;
 }
 
+/**
+ * The one-off task a {@link Migrations} runs: its task definition (each deployment registers a
+ * new revision of the family), the container whose exit code is the outcome, and where it logs.
+ * The app tasks of lib/services/ satisfy it.
+ */
+export interface MigrationTask {
+  /** The task definition whose command runs the migrations. */
+  readonly taskDefinition: ecs.TaskDefinition;
+  /** The application container, whose exit code says whether the migrations succeeded. */
+  readonly app: { readonly containerName: string };
+  /** The log group the task's containers write to. */
+  readonly logGroup: logs.ILogGroup;
+}
+
 /** Properties of {@link Migrations}. */
 export interface MigrationsProps {
   /** The cluster the migration task runs in. */
   readonly cluster: ecs.ICluster;
   /** The migration task definition (its command runs the migrations). */
-  readonly task: AppTask;
+  readonly task: MigrationTask;
   /** The security group the task runs with: the web service's, which reaches the databases. */
   readonly securityGroup: ec2.ISecurityGroup;
   /** The VPC whose private subnets the task runs in. */
@@ -63,6 +76,26 @@ const THROTTLES = ['Lambda.TooManyRequestsException', 'ThrottlingException', 'To
 /** Minutes past the budget at which Step Functions times the execution out (the backstop). */
 const TIMEOUT_MARGIN = Duration.minutes(3);
 
+/** The steps that report the outcome to CodeDeploy, and the state a delivered success ends in. */
+interface ReportSteps {
+  /** Reports Failed; every step's error leads here. */
+  readonly failed: tasks.CallAwsService;
+  /** Reports Succeeded, after the migrations. */
+  readonly succeeded: tasks.CallAwsService;
+  /** The end of a successful execution. */
+  readonly done: sfn.Succeed;
+}
+
+/** Sends any error of a step to ReportFailed, keeping it at `$.error`. */
+function failInto<T extends sfn.TaskStateBase>(reportFailed: sfn.IChainable, state: T): T {
+  return state.addCatch(reportFailed, { resultPath: '$.error' }) as T;
+}
+
+/** A Choice condition that never reads a missing path. */
+function isTrue(path: string): sfn.Condition {
+  return sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.booleanEquals(path, true));
+}
+
 /**
  * What runs before a Laravel deployment moves any traffic, replacing the seeds'
  * `php artisan migrate --force` over SSH: a snapshot of each database the migrations touch
@@ -94,12 +127,20 @@ export class Migrations extends Construct {
 
   constructor(scope: Construct, id: string, props: MigrationsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
+    this.runner = this.createRunner(props);
+    this.allowRunTask(props);
+    const databases = props.databases ?? [];
+    if (databases.length > 0) this.snapshots = this.createSnapshotFunction(props, databases);
+    this.stateMachine = this.createStateMachine(props, this.definition(props));
+    this.hook = this.createHook(props);
+    this.stoppedExecutions = this.createStoppedExecutionsRule();
+  }
+
+  /** The function that runs the migration task in the VPC's private subnets and reads its exit code. */
+  private createRunner(props: MigrationsProps): HandlerFunction {
     const taskDefinition = props.task.taskDefinition;
     const subnets = props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
-    const budgetSeconds = props.budget.toSeconds();
-
-    this.runner = new HandlerFunction(this, 'Runner', {
+    return new HandlerFunction(this, 'Runner', {
       handler: 'migration-runner',
       description: 'Runs the migrations of a deployment as a one-off Fargate task and reports its exit code',
       environment: {
@@ -115,39 +156,31 @@ export class Migrations extends Construct {
       },
       logRetention: props.logRetention,
     });
-    this.allowRunTask(props);
+  }
 
-    /** A step that calls a handler with an action and keeps its answer at `$.<resultKey>.value`. */
-    const invoke = (
-      fn: HandlerFunction,
-      name: string,
-      action: string,
-      resultKey: string,
-      extra: Record<string, string> = {},
-    ) => {
-      const step = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: fn,
-        payload: sfn.TaskInput.fromObject({
-          action,
-          'deploymentId.$': '$.deploymentId',
-          // The execution's deadline, computed by each step from what is always present.
-          'startedAt.$': '$$.Execution.StartTime',
-          budgetSeconds,
-          ...extra,
-        }),
-        resultSelector: { 'value.$': '$.Payload' },
-        resultPath: `$.${resultKey}`,
-        retryOnServiceExceptions: true,
-      });
-      step.addRetry({
-        errors: THROTTLES,
-        interval: Duration.seconds(2),
-        maxAttempts: 6,
-        backoffRate: 2,
-      });
-      return step;
-    };
+  /**
+   * The steps, from the first: snapshot (when there are databases), migrate, report, prune.
+   * Every step fails into ReportFailed; pruning comes after the report.
+   */
+  private definition(props: MigrationsProps): sfn.IChainable {
+    const budgetSeconds = props.budget.toSeconds();
+    const reports = this.reportSteps(props.deploymentGroupArn);
+    const startMigration = this.migrationSteps(budgetSeconds, reports);
+    if (!this.snapshots) {
+      reports.succeeded.next(reports.done);
+      return startMigration;
+    }
+    const snapshot = this.snapshotSteps(this.snapshots, budgetSeconds, reports, startMigration);
+    reports.succeeded.next(snapshot.prune);
+    return snapshot.start;
+  }
 
+  /**
+   * ReportSucceeded and ReportFailed, which tell CodeDeploy the hook's outcome, and the states
+   * they end in: a report CodeDeploy already has counts as delivered; one it refuses ends in
+   * ReportNotDelivered, for the stopped-execution rule to report.
+   */
+  private reportSteps(deploymentGroupArn: string): ReportSteps {
     const reported = new sfn.Fail(this, 'MigrationsFailed', {
       error: REPORTED_ERROR,
       cause: 'The migrations did not complete; CodeDeploy was told and rolls the deployment back.',
@@ -156,45 +189,32 @@ export class Migrations extends Construct {
       error: NOT_REPORTED_ERROR,
       cause: 'CodeDeploy could not be told; the stopped-execution rule reports Failed.',
     });
-    const report = (name: string, status: 'Succeeded' | 'Failed') => {
-      const step = new tasks.CallAwsService(this, name, {
-        service: 'codedeploy',
-        action: 'putLifecycleEventHookExecutionStatus',
-        parameters: {
-          'DeploymentId.$': '$.deploymentId',
-          'LifecycleEventHookExecutionId.$': '$.hookExecutionId',
-          Status: status,
-        },
-        iamResources: [props.deploymentGroupArn],
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      step.addRetry({
-        errors: ['CodeDeploy.ThrottlingException', 'States.Timeout'],
-        interval: Duration.seconds(2),
-        maxAttempts: 6,
-        backoffRate: 2,
-      });
-      return step;
-    };
     const done = new sfn.Succeed(this, 'Done');
-    const reportFailed = report('ReportFailed', 'Failed');
-    reportFailed.addCatch(reported, { errors: ['CodeDeploy.LifecycleEventAlreadyCompletedException'] });
-    reportFailed.addCatch(notReported, { resultPath: '$.reportError' });
-    reportFailed.next(reported);
-    const reportSucceeded = report('ReportSucceeded', 'Succeeded');
-    reportSucceeded.addCatch(done, { errors: ['CodeDeploy.LifecycleEventAlreadyCompletedException'] });
-    reportSucceeded.addCatch(notReported, { resultPath: '$.reportError' });
-    const onError = <T extends sfn.TaskStateBase>(state: T): T =>
-      state.addCatch(reportFailed, { resultPath: '$.error' }) as T;
-    /** A Choice condition that never reads a missing path. */
-    const isTrue = (path: string) =>
-      sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.booleanEquals(path, true));
+    const failed = this.reportStep('ReportFailed', 'Failed', deploymentGroupArn);
+    failed.addCatch(reported, { errors: ['CodeDeploy.LifecycleEventAlreadyCompletedException'] });
+    failed.addCatch(notReported, { resultPath: '$.reportError' });
+    failed.next(reported);
+    const succeeded = this.reportStep('ReportSucceeded', 'Succeeded', deploymentGroupArn);
+    succeeded.addCatch(done, { errors: ['CodeDeploy.LifecycleEventAlreadyCompletedException'] });
+    succeeded.addCatch(notReported, { resultPath: '$.reportError' });
+    return { failed, succeeded, done };
+  }
 
-    // Migrations: start (or wait while another deployment's run), then poll until done.
-    const startMigration = onError(invoke(this.runner, 'StartMigration', 'start', 'migration'));
-    const checkMigration = onError(
+  /**
+   * The migration: start the task (or wait while another deployment's runs), then poll until it
+   * is done. Returns the first step.
+   */
+  private migrationSteps(budgetSeconds: number, reports: ReportSteps): sfn.TaskStateBase {
+    const start = failInto(
+      reports.failed,
+      this.invokeStep(this.runner, 'StartMigration', 'start', 'migration', budgetSeconds),
+    );
+    const check = failInto(
+      reports.failed,
       // The whole answer of `start`, never a field of it that might be absent.
-      invoke(this.runner, 'CheckMigration', 'check', 'check', { 'migration.$': '$.migration.value' }),
+      this.invokeStep(this.runner, 'CheckMigration', 'check', 'check', budgetSeconds, {
+        'migration.$': '$.migration.value',
+      }),
     );
     const waitForOther = new sfn.Wait(this, 'WaitForOtherMigration', {
       time: sfn.WaitTime.duration(Duration.seconds(30)),
@@ -202,52 +222,118 @@ export class Migrations extends Construct {
     const waitForMigration = new sfn.Wait(this, 'WaitForMigration', {
       time: sfn.WaitTime.duration(Duration.seconds(15)),
     });
-    waitForOther.next(startMigration);
-    waitForMigration.next(checkMigration);
-
-    let afterReport: sfn.IChainable = done;
-    let first: sfn.IChainable = startMigration;
-    const databases = props.databases ?? [];
-    if (databases.length > 0) {
-      this.snapshots = this.createSnapshotFunction(props, databases);
-      const startSnapshot = onError(invoke(this.snapshots, 'StartSnapshot', 'start', 'snapshot'));
-      const checkSnapshot = onError(invoke(this.snapshots, 'CheckSnapshot', 'check', 'snapshot'));
-      const prune = invoke(this.snapshots, 'PruneSnapshots', 'prune', 'pruned');
-      // Pruning is housekeeping after the report: its failure must not fail a deployment.
-      prune.addCatch(done, { resultPath: '$.pruneError' });
-      prune.next(done);
-      const waitForSnapshot = new sfn.Wait(this, 'WaitForSnapshot', {
-        time: sfn.WaitTime.duration(Duration.seconds(30)),
-      });
-      const snapshotReady = new sfn.Choice(this, 'SnapshotReady?')
-        .when(isTrue('$.snapshot.value.ready'), startMigration)
-        .otherwise(waitForSnapshot);
-      startSnapshot.next(snapshotReady);
-      waitForSnapshot.next(checkSnapshot);
-      checkSnapshot.next(snapshotReady);
-      afterReport = prune;
-      first = startSnapshot;
-    }
-    reportSucceeded.next(afterReport);
-
-    startMigration.next(
+    waitForOther.next(start);
+    waitForMigration.next(check);
+    start.next(
       new sfn.Choice(this, 'MigrationStarted?')
         .when(sfn.Condition.isPresent('$.migration.value.taskArn'), waitForMigration)
         .when(isTrue('$.migration.value.busy'), waitForOther)
         // Neither a task nor "busy": an answer the runner never gives; fail rather than guess.
-        .otherwise(reportFailed),
+        .otherwise(reports.failed),
     );
-    checkMigration.next(
+    check.next(
       new sfn.Choice(this, 'MigrationDone?')
-        .when(isTrue('$.check.value.done'), reportSucceeded)
+        .when(isTrue('$.check.value.done'), reports.succeeded)
         .otherwise(waitForMigration),
     );
+    return start;
+  }
 
+  /**
+   * The snapshots: start them, poll until ready, then go on to `then`; and the pruning after the
+   * report, whose failure must not fail a deployment (it is housekeeping).
+   */
+  private snapshotSteps(
+    snapshots: HandlerFunction,
+    budgetSeconds: number,
+    reports: ReportSteps,
+    then: sfn.IChainable,
+  ): { start: sfn.TaskStateBase; prune: sfn.TaskStateBase } {
+    const start = failInto(
+      reports.failed,
+      this.invokeStep(snapshots, 'StartSnapshot', 'start', 'snapshot', budgetSeconds),
+    );
+    const check = failInto(
+      reports.failed,
+      this.invokeStep(snapshots, 'CheckSnapshot', 'check', 'snapshot', budgetSeconds),
+    );
+    const prune = this.invokeStep(snapshots, 'PruneSnapshots', 'prune', 'pruned', budgetSeconds);
+    prune.addCatch(reports.done, { resultPath: '$.pruneError' });
+    prune.next(reports.done);
+    const waitForSnapshot = new sfn.Wait(this, 'WaitForSnapshot', {
+      time: sfn.WaitTime.duration(Duration.seconds(30)),
+    });
+    const snapshotReady = new sfn.Choice(this, 'SnapshotReady?')
+      .when(isTrue('$.snapshot.value.ready'), then)
+      .otherwise(waitForSnapshot);
+    start.next(snapshotReady);
+    waitForSnapshot.next(check);
+    check.next(snapshotReady);
+    return { start, prune };
+  }
+
+  /** A step that calls a handler with an action and keeps its answer at `$.<resultKey>.value`. */
+  private invokeStep(
+    fn: HandlerFunction,
+    name: string,
+    action: string,
+    resultKey: string,
+    budgetSeconds: number,
+    extra: Record<string, string> = {},
+  ): tasks.LambdaInvoke {
+    const step = new tasks.LambdaInvoke(this, name, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject({
+        action,
+        'deploymentId.$': '$.deploymentId',
+        // The execution's deadline, computed by each step from what is always present.
+        'startedAt.$': '$$.Execution.StartTime',
+        budgetSeconds,
+        ...extra,
+      }),
+      resultSelector: { 'value.$': '$.Payload' },
+      resultPath: `$.${resultKey}`,
+      retryOnServiceExceptions: true,
+    });
+    step.addRetry({
+      errors: THROTTLES,
+      interval: Duration.seconds(2),
+      maxAttempts: 6,
+      backoffRate: 2,
+    });
+    return step;
+  }
+
+  /** A step that reports the hook's outcome to the deployment group, retried when throttled. */
+  private reportStep(name: string, status: 'Succeeded' | 'Failed', deploymentGroupArn: string): tasks.CallAwsService {
+    const step = new tasks.CallAwsService(this, name, {
+      service: 'codedeploy',
+      action: 'putLifecycleEventHookExecutionStatus',
+      parameters: {
+        'DeploymentId.$': '$.deploymentId',
+        'LifecycleEventHookExecutionId.$': '$.hookExecutionId',
+        Status: status,
+      },
+      iamResources: [deploymentGroupArn],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    step.addRetry({
+      errors: ['CodeDeploy.ThrottlingException', 'States.Timeout'],
+      interval: Duration.seconds(2),
+      maxAttempts: 6,
+      backoffRate: 2,
+    });
+    return step;
+  }
+
+  /** The state machine, traced and fully logged, timing out a little after the budget. */
+  private createStateMachine(props: MigrationsProps, first: sfn.IChainable): sfn.StateMachine {
+    const stack = Stack.of(this);
     const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(first),
       // A backstop only: the steps fail at the budget, and a timed-out execution is reported by
       // the stopped-execution rule. CodeDeploy gives a hook an hour.
@@ -257,37 +343,47 @@ export class Migrations extends Construct {
       comment: 'Snapshot the databases, run the migrations, report to CodeDeploy',
     });
     acknowledge(
-      this.stateMachine.role,
+      stateMachine.role,
       'AwsSolutions-IAM5[Resource::*]',
       'Step Functions log delivery and X-Ray actions have no resource-level permissions.',
     );
     for (const fn of [this.runner, this.snapshots]) {
       if (!fn) continue;
       acknowledge(
-        this.stateMachine.role,
+        stateMachine.role,
         `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
         'Invoking any version of the step’s own function, as Step Functions grants by default.',
       );
     }
+    return stateMachine;
+  }
 
-    this.hook = new HandlerFunction(this, 'Hook', {
+  /** CodeDeploy's BeforeInstall hook: starts the state machine and may report to its deployment group. */
+  private createHook(props: MigrationsProps): HandlerFunction {
+    const hook = new HandlerFunction(this, 'Hook', {
       handler: 'deployment-hook',
       description:
         'CodeDeploy BeforeInstall: starts the snapshot-and-migrate state machine; reports executions that stopped unreported',
       environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
       logRetention: props.logRetention,
     });
-    this.stateMachine.grantStartExecution(this.hook);
-    this.hook.addToRolePolicy(
+    this.stateMachine.grantStartExecution(hook);
+    hook.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['codedeploy:PutLifecycleEventHookExecutionStatus'],
         resources: [props.deploymentGroupArn],
       }),
     );
-    // Step Functions sends execution status changes to EventBridge (Step Functions developer
-    // guide, "Automating Step Functions event delivery with EventBridge"); a timed-out
-    // execution's only trace is this event.
-    this.stoppedExecutions = new events.Rule(this, 'StoppedExecutions', {
+    return hook;
+  }
+
+  /**
+   * Step Functions sends execution status changes to EventBridge (Step Functions developer
+   * guide, "Automating Step Functions event delivery with EventBridge"); a timed-out
+   * execution's only trace is this event.
+   */
+  private createStoppedExecutionsRule(): events.Rule {
+    return new events.Rule(this, 'StoppedExecutions', {
       description: `${this.node.path}: reports to CodeDeploy an execution that timed out, failed or was stopped`,
       eventPattern: {
         source: ['aws.states'],

@@ -12,19 +12,39 @@ const EXEC_AGENT_PATHS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm'];
 export interface AppContainerOptions {
   /** The image to run. */
   readonly image: ecs.ContainerImage;
-  /** Command override. */
+  /**
+   * Command override.
+   *
+   * @default - the image's own command
+   */
   readonly command?: string[];
-  /** Port the container listens on, if any. */
+  /**
+   * Port the container listens on, if any.
+   *
+   * @default - no port mapping
+   */
   readonly port?: number;
-  /** User the process runs as. */
+  /**
+   * User the process runs as.
+   *
+   * @default - the image's user
+   */
   readonly user?: string;
   /** Read-only root file system with writable scratch volumes at `scratchPaths`. */
   readonly readonlyRootFilesystem: boolean;
   /** Paths the process writes to; each gets an ephemeral task volume. */
   readonly scratchPaths: string[];
-  /** Container health check command (`CMD-SHELL` form). */
+  /**
+   * Container health check command (`CMD-SHELL` form).
+   *
+   * @default - no container health check
+   */
   readonly healthCheck?: string;
-  /** Seconds ECS waits after SIGTERM before SIGKILL (at most 120 on Fargate). */
+  /**
+   * Seconds ECS waits after SIGTERM before SIGKILL (at most 120 on Fargate).
+   *
+   * @default - ECS's default, 30 seconds
+   */
   readonly stopTimeout?: Duration;
 }
 
@@ -36,7 +56,11 @@ export interface AppTaskProps {
   readonly memoryMiB: number;
   /** The application container. */
   readonly app: AppContainerOptions;
-  /** A web-server sidecar (nginx in front of PHP-FPM); it receives the traffic. */
+  /**
+   * A web-server sidecar (nginx in front of PHP-FPM); it receives the traffic.
+   *
+   * @default - none: the application container receives the traffic
+   */
   readonly sidecar?: AppContainerOptions;
   /** Environment, secrets and grants of the application container. */
   readonly wiring: Wiring;

@@ -4,24 +4,37 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config';
-import { nextjsWiring } from './wiring';
+import type { DeploymentConfig, ImageConfig, ScalingConfig, ServiceConfig } from '../../config';
+import { NEXTJS_PORT, nextjsWiring } from './nextjs-environment';
 import { AppTask } from './app-task';
 import { BlueGreenDeployment } from '../deployment/blue-green';
 import type { LoadBalancer } from '../edge/load-balancer';
 import type { SecurityGroupLookup } from '../network/service-security-groups';
 import { addWebService } from './web-service';
-import { serviceHost } from '../../config/names';
 
 /** What the Next.js server writes at run time (writable under a read-only root). */
 export const NEXTJS_SCRATCH = ['/app/.next/cache', '/tmp'];
 
 /** Properties of {@link NextjsService}. */
 export interface NextjsServiceProps {
-  /** The stage's validated configuration. */
-  readonly config: ResolvedConfig;
-  /** The service (config key) this construct runs. */
-  readonly service: string;
+  /** The service's name in config (`certification`): names its target groups and security group. */
+  readonly name: string;
+  /** The service, a `nextjs` one; `{host:…}` references in its environment already expanded. */
+  readonly service: ServiceConfig;
+  /** The image it runs: its user and whether its root file system is read-only. */
+  readonly image: ImageConfig;
+  /** The service's host name. */
+  readonly host: string;
+  /**
+   * The host name of the stage's Laravel API, which the server calls (`API_BASE_URL`).
+   *
+   * @default - no `API_BASE_URL`
+   */
+  readonly apiHost?: string;
+  /** The stage's deployment settings: blue/green, ECS Exec, deregistration delay. */
+  readonly deployment: DeploymentConfig;
+  /** How the stage's services scale. */
+  readonly scaling: ScalingConfig;
   /** The cluster it runs in. */
   readonly cluster: ecs.ICluster;
   /** Security groups per service. */
@@ -55,13 +68,11 @@ export class NextjsService extends Construct {
 
   constructor(scope: Construct, id: string, props: NextjsServiceProps) {
     super(scope, id);
-    const { config } = props;
-    const service = config.services[props.service];
-    if (!service || service.kind !== 'nextjs') {
-      throw new Error(`NextjsService: '${props.service}' is not a Next.js service of ${config.system}`);
+    const { service, image, host } = props;
+    if (service.kind !== 'nextjs') {
+      throw new Error(`NextjsService: '${props.name}' is a ${service.kind} service, not a Next.js one`);
     }
-    const image = config.images[service.image];
-    const port = service.port ?? 3000;
+    const port = service.port ?? NEXTJS_PORT;
     const health = service.healthCheckPath ?? '/';
     this.task = new AppTask(this, 'Task', {
       cpu: service.cpu,
@@ -75,21 +86,21 @@ export class NextjsService extends Construct {
         scratchPaths: image.readonlyRootFilesystem ? NEXTJS_SCRATCH : [],
         healthCheck: `node -e "require('http').get('http://127.0.0.1:${port}${health}',r=>process.exit(r.statusCode<500?0:1)).on('error',()=>process.exit(1))"`,
       },
-      wiring: nextjsWiring(config, props.service, this),
+      wiring: nextjsWiring(this, { service, host, apiHost: props.apiHost }),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });
     this.task.taskDefinition.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    const host = serviceHost(config, props.service);
     const web = addWebService(this, 'Service', {
       cluster: props.cluster,
       task: this.task,
-      securityGroup: props.securityGroups.of(props.service),
+      securityGroup: props.securityGroups.of(props.name),
       loadBalancer: props.loadBalancer,
-      name: props.service,
+      name: props.name,
       host,
-      service,
-      config,
+      // The load balancer sends traffic to the port the server listens on.
+      service: { ...service, port },
+      config: { deployment: props.deployment, scaling: props.scaling },
     });
     this.service = web.service;
     this.blueGreen = new BlueGreenDeployment(this, 'BlueGreen', {
@@ -98,7 +109,7 @@ export class NextjsService extends Construct {
       loadBalancer: props.loadBalancer,
       host,
       smokePaths: [health, ...(service.smokePaths ?? [])],
-      deployment: config.deployment,
+      deployment: props.deployment,
       vpc: props.vpc,
       logRetention: props.logRetention,
     });

@@ -3,37 +3,41 @@ import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig, ScalingConfig, ServiceConfig } from '../../config';
 import { pascal } from '../../config/names';
 import type { AppTask } from './app-task';
-import type { BlueGreenTargets, LoadBalancer } from '../edge/load-balancer';
+import type { LoadBalancer } from '../edge/load-balancer';
+import type { BlueGreenService } from '../deployment/blue-green';
 
 /** What {@link addWebService} needs. */
 export interface WebServiceOptions {
+  /** The cluster the service runs in. */
   readonly cluster: ecs.ICluster;
+  /** Its task: the web container (the sidecar when there is one) takes the traffic. */
   readonly task: AppTask;
+  /** The security group its tasks run with. */
   readonly securityGroup: ec2.ISecurityGroup;
+  /** The load balancer whose target groups it registers with. */
   readonly loadBalancer: LoadBalancer;
+  /** The service's name in config: names its target groups. */
   readonly name: string;
+  /** The host name the load balancer routes to it. */
   readonly host: string;
+  /** The service: port (default 80), health path (default `/`) and task bounds. */
   readonly service: ServiceConfig;
+  /** The stage's deployment (Exec, deregistration delay) and scaling settings. */
   readonly config: { readonly deployment: DeploymentConfig; readonly scaling: ScalingConfig };
 }
 
-/** A web service and the target groups CodeDeploy moves its traffic between. */
-export interface WebService {
+/**
+ * A web service and the target groups CodeDeploy moves its traffic between: what a
+ * {@link BlueGreenDeployment} deploys.
+ */
+export interface WebService extends BlueGreenService {
+  /** The Fargate service. */
   readonly service: ecs.FargateService;
-  readonly targets: BlueGreenTargets;
-  /** The container and port the load balancer sends traffic to. */
-  readonly containerName: string;
-  readonly containerPort: number;
-  /**
-   * The service's capacity provider strategy, which every CodeDeploy deployment must repeat in
-   * its AppSpec: a deployment whose AppSpec has none removes the strategy from the service
-   * (aws/containers-roadmap#1752). Undefined for the `FARGATE` launch type.
-   */
-  readonly capacityProviderStrategies?: ecs.CapacityProviderStrategy[];
 }
 
 /**
@@ -95,8 +99,6 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
   const scaling = service.autoScaleTaskCount({ minCapacity: o.service.minTasks, maxCapacity: o.service.maxTasks });
   scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: o.config.scaling.cpuTargetPercent });
   const perTarget = o.config.scaling.requestsPerTarget;
-  const requests = (group: typeof targets.blue) =>
-    group.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' });
   const tasks = new cloudwatch.Metric({
     namespace: 'ECS/ContainerInsights',
     metricName: 'RunningTaskCount',
@@ -107,7 +109,7 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
   scaling.scaleOnMetric('Requests', {
     metric: new cloudwatch.MathExpression({
       expression: '(FILL(blue, 0) + FILL(green, 0)) / MAX([FILL(tasks, 1), 1])',
-      usingMetrics: { blue: requests(targets.blue), green: requests(targets.green), tasks },
+      usingMetrics: { blue: requestsPerMinute(targets.blue), green: requestsPerMinute(targets.green), tasks },
       period: Duration.minutes(1),
       label: 'Requests per task per minute',
     }),
@@ -120,4 +122,9 @@ export function addWebService(scope: Construct, id: string, o: WebServiceOptions
     cooldown: Duration.minutes(2),
   });
   return { service, targets, containerName, containerPort: port, capacityProviderStrategies };
+}
+
+/** The requests a target group received per minute. */
+function requestsPerMinute(group: elbv2.IApplicationTargetGroup): cloudwatch.IMetric {
+  return group.metrics.requestCount({ period: Duration.minutes(1), statistic: 'Sum' });
 }

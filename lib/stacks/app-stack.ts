@@ -14,9 +14,11 @@ import { acknowledge, acknowledgeAwsCustomResourceProvider, nagResource } from '
 import { LoadBalancer } from '../edge/load-balancer';
 import { Monitoring, type MonitoredDatabase, type MonitoredService } from '../observability/monitoring';
 import { StageBudget } from '../observability/stage-budget';
-import { NextjsService } from '../services/nextjs-service';
+import { NextjsService, type NextjsServiceProps } from '../services/nextjs-service';
 import type { ServiceSecurityGroups } from '../network/service-security-groups';
-import { buildableImages, pascal, repositoryName, stageHosts } from '../../config/names';
+import type { ResolvedConfig, ServiceConfig } from '../../config';
+import { buildableImages, expandHosts, pascal, repositoryName, serviceHost, stageHosts } from '../../config/names';
+import type { LaravelStageSettings } from '../services/laravel-environment';
 import { removalPolicyFor } from '../shared/removal';
 import { type DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
@@ -54,78 +56,137 @@ export class AppStack extends StageStack {
     super(scope, id, props);
     this.addStackDependency(Stack.of(props.vpc));
     this.addStackDependency(props.data);
-    const { config, data } = props;
-    const logRetention = config.logRetentionDays as logs.RetentionDays;
-    const logRemovalPolicy = removalPolicyFor(config);
-    const tagOf = (image: string) => config.images[image].tag ?? config.deployment.imageTag ?? NO_IMAGE_TAG;
-    const untagged = Object.keys(config.images).some((image) => tagOf(image) === NO_IMAGE_TAG);
+    const { config } = props;
+    const untagged = Object.keys(config.images).some((image) => imageTagOf(config, image) === NO_IMAGE_TAG);
     if (untagged) this.refuseDeployWithoutTag();
-    const registry = (image: string) => this.registryRepository(config, image);
+    this.cluster = this.createCluster(props);
+    this.loadBalancer = this.createLoadBalancer(props);
+    const shared = this.sharedServiceProps(props);
+    this.addLaravelServices(props, shared);
+    this.addNextjsServices(props, shared);
+    this.monitoring = this.createMonitoring(props);
+    if (config.budgetUsd !== undefined) {
+      new StageBudget(this, 'Budget', { monthlyUsd: config.budgetUsd, topic: this.monitoring.topic });
+    }
+    this.addCredentialRefresh(props.data, logRetentionOf(config));
+    if (!untagged) this.requirePushedImages(config);
+  }
 
-    this.cluster = new ecs.Cluster(this, 'Cluster', {
+  /** The stage's cluster: Container Insights, Spot capacity where the tier runs on Spot, Exec logging where on. */
+  private createCluster(props: AppStackProps): ecs.Cluster {
+    const { config } = props;
+    return new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
       // FARGATE and FARGATE_SPOT, for stages whose services run on Spot (scaling.spot).
       enableFargateCapacityProviders: config.scaling.spot,
       executeCommandConfiguration: config.deployment.execEnabled
-        ? this.execSessionLogging(config.logRetentionDays as logs.RetentionDays, logRemovalPolicy)
+        ? this.execSessionLogging(logRetentionOf(config), removalPolicyFor(config))
         : undefined,
     });
+  }
 
+  /** The internal load balancer with a certificate for every host of the stage. */
+  private createLoadBalancer(props: AppStackProps): LoadBalancer {
+    const { config } = props;
     const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
       hostedZoneId: config.hostedZoneId,
       zoneName: config.domainName,
     });
-    this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
+    return new LoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       hosts: stageHosts(config),
       hostedZone,
-      accessLogBucket: data.buckets.logs,
+      accessLogBucket: props.data.buckets.logs,
       deletionProtection: config.removal.deletionProtection,
     });
+  }
 
-    const securityGroups = props.serviceSecurityGroups.importedInto(this);
+  /** What every service construct of the stage is given alike. */
+  private sharedServiceProps(props: AppStackProps): SharedServiceProps {
+    return {
+      cluster: this.cluster,
+      securityGroups: props.serviceSecurityGroups.importedInto(this),
+      loadBalancer: this.loadBalancer,
+      logRetention: logRetentionOf(props.config),
+      logRemovalPolicy: removalPolicyFor(props.config),
+      vpc: props.vpc,
+    };
+  }
+
+  /** One {@link LaravelService} per Laravel image, with the services that run it. */
+  private addLaravelServices(props: AppStackProps, shared: SharedServiceProps): void {
+    const { config, data } = props;
+    const expanded = expandedServices(config);
+    const hosts = serviceHosts(config);
     for (const [name, image] of Object.entries(config.images)) {
       if (image.runtime !== 'laravel') continue;
       this.laravel[name] = new LaravelService(this, pascal(name), {
-        config,
-        image: name,
-        cluster: this.cluster,
+        imageName: name,
+        image,
+        services: Object.fromEntries(Object.entries(expanded).filter(([, s]) => s.image === name)),
+        hosts,
+        laravel: laravelStageSettings(config),
+        deployment: config.deployment,
+        scaling: config.scaling,
+        snapshotPrefix: `predeploy-${config.system}-${config.stage}`,
         data,
-        securityGroups,
-        loadBalancer: this.loadBalancer,
-        repository: registry(name),
-        nginxRepository: image.nginxSidecar ? registry(`${name}-nginx`) : undefined,
-        imageTag: tagOf(name),
-        logRetention,
-        logRemovalPolicy,
-        vpc: props.vpc,
+        repository: this.registryRepository(config, name),
+        nginxRepository: image.nginxSidecar ? this.registryRepository(config, `${name}-nginx`) : undefined,
+        imageTag: imageTagOf(config, name),
         database: data.mysql?.primary,
+        ...shared,
       });
     }
+  }
+
+  /** One {@link NextjsService} per Next.js service. */
+  private addNextjsServices(props: AppStackProps, shared: SharedServiceProps): void {
+    const { config } = props;
+    const expanded = expandedServices(config);
+    const hosts = serviceHosts(config);
     for (const [name, service] of Object.entries(config.services)) {
       if (service.kind !== 'nextjs') continue;
       this.nextjs[name] = new NextjsService(this, pascal(name), {
-        config,
-        service: name,
-        cluster: this.cluster,
-        securityGroups,
-        loadBalancer: this.loadBalancer,
-        repository: registry(service.image),
-        imageTag: tagOf(service.image),
-        logRetention,
-        logRemovalPolicy,
-        vpc: props.vpc,
+        name,
+        service: expanded[name],
+        image: config.images[service.image],
+        host: hosts[name],
+        apiHost: laravelApiHost(config),
+        deployment: config.deployment,
+        scaling: config.scaling,
+        repository: this.registryRepository(config, service.image),
+        imageTag: imageTagOf(config, service.image),
+        ...shared,
       });
     }
+  }
 
+  /** Alarms, alert topic and dashboard over the stage's services and data stores. */
+  private createMonitoring(props: AppStackProps): Monitoring {
+    const { config, data } = props;
+    return new Monitoring(this, 'Monitoring', {
+      stageName: `${config.system} ${config.stage}`,
+      metricNamespace: `${pascal(config.system)}/${pascal(config.stage)}`,
+      thresholds: config.monitoring,
+      alertEmails: config.alertEmails,
+      cluster: this.cluster,
+      services: this.monitoredServices(),
+      databases: monitoredDatabases(props),
+      redis: data.redis,
+      rabbitmq: data.rabbitmq,
+      schedulerLogs: this.schedulerLogs(),
+      backups: data.backups && { copies: config.backup.crossRegionCopy !== undefined },
+    });
+  }
+
+  /** Every service of the stage, with the target groups and rollback alarms of the web ones. */
+  private monitoredServices(): MonitoredService[] {
     const services: MonitoredService[] = [];
-    let schedulerLogs: logs.ILogGroup | undefined;
     for (const laravel of Object.values(this.laravel)) {
       for (const [name, service] of Object.entries(laravel.services)) {
         const web = laravel.blueGreen?.web.service === service ? laravel.blueGreen : undefined;
         services.push({ name, service, targets: web?.web.targets, alarms: web?.alarms });
-        if (config.services[name].kind === 'laravel-scheduler') schedulerLogs = laravel.tasks[name].logGroup;
       }
     }
     for (const [name, next] of Object.entries(this.nextjs)) {
@@ -136,47 +197,18 @@ export class AppStack extends StageStack {
         alarms: next.blueGreen.alarms,
       });
     }
-    const databases: MonitoredDatabase[] = [];
-    if (data.mysql && config.mysql) {
-      databases.push({
-        name: 'mysql',
-        instance: data.mysql.primary,
-        allocatedStorageGiB: config.mysql.allocatedStorageGiB,
-      });
-      data.mysql.replicas.forEach((replica, i) =>
-        databases.push({
-          name: `mysql-replica-${i + 1}`,
-          instance: replica,
-          allocatedStorageGiB: config.mysql!.allocatedStorageGiB,
-          replica: true,
-        }),
-      );
+    return services;
+  }
+
+  /** The log group of the stage's scheduler (the last one, should there be several). */
+  private schedulerLogs(): logs.ILogGroup | undefined {
+    let schedulerLogs: logs.ILogGroup | undefined;
+    for (const laravel of Object.values(this.laravel)) {
+      for (const name of Object.keys(laravel.services)) {
+        if (this.config.services[name].kind === 'laravel-scheduler') schedulerLogs = laravel.tasks[name].logGroup;
+      }
     }
-    if (data.postgres && config.postgres) {
-      databases.push({
-        name: 'postgres',
-        instance: data.postgres.primary,
-        allocatedStorageGiB: config.postgres.allocatedStorageGiB,
-      });
-    }
-    this.monitoring = new Monitoring(this, 'Monitoring', {
-      stageName: `${config.system} ${config.stage}`,
-      metricNamespace: `${pascal(config.system)}/${pascal(config.stage)}`,
-      thresholds: config.monitoring,
-      alertEmails: config.alertEmails,
-      cluster: this.cluster,
-      services,
-      databases,
-      redis: data.redis,
-      rabbitmq: data.rabbitmq,
-      schedulerLogs,
-      backups: data.backups && { copies: config.backup.crossRegionCopy !== undefined },
-    });
-    if (config.budgetUsd !== undefined) {
-      new StageBudget(this, 'Budget', { monthlyUsd: config.budgetUsd, topic: this.monitoring.topic });
-    }
-    this.addCredentialRefresh(data, logRetention);
-    if (!untagged) this.requirePushedImages(config, tagOf);
+    return schedulerLogs;
   }
 
   /**
@@ -185,12 +217,12 @@ export class AppStack extends StageStack {
    * `-c imageTag=` fails the stack update at once and rolls it back, instead of rolling services
    * to an image no one pushed and waiting on tasks that never start.
    */
-  private requirePushedImages(config: AppStackProps['config'], tagOf: (image: string) => string): void {
+  private requirePushedImages(config: AppStackProps['config']): void {
     const checks: Construct[] = [];
     for (const image of buildableImages(config)) {
       const key = image.endsWith('-nginx') ? image.slice(0, -'-nginx'.length) : image;
       const repository = this.registryRepository(config, image);
-      const tag = tagOf(key);
+      const tag = imageTagOf(config, key);
       const call: cr.AwsSdkCall = {
         service: 'ECR',
         action: 'describeImages',
@@ -324,4 +356,91 @@ export class AppStack extends StageStack {
       logConfiguration: { cloudWatchLogGroup: logGroup, cloudWatchEncryptionEnabled: true },
     };
   }
+}
+
+/** What every service construct of a stage is given alike. */
+type SharedServiceProps = Pick<
+  NextjsServiceProps,
+  'cluster' | 'securityGroups' | 'loadBalancer' | 'logRetention' | 'logRemovalPolicy' | 'vpc'
+>;
+
+/** The tag an image runs: its own, else the stage's, else {@link NO_IMAGE_TAG}. */
+function imageTagOf(config: ResolvedConfig, image: string): string {
+  return config.images[image].tag ?? config.deployment.imageTag ?? NO_IMAGE_TAG;
+}
+
+/** The stage's log retention. */
+function logRetentionOf(config: ResolvedConfig): logs.RetentionDays {
+  return config.logRetentionDays as logs.RetentionDays;
+}
+
+/** The stage's databases with their allocated storage, for the storage alarms: primaries and replicas. */
+function monitoredDatabases(props: AppStackProps): MonitoredDatabase[] {
+  const { config, data } = props;
+  const databases: MonitoredDatabase[] = [];
+  if (data.mysql && config.mysql) {
+    const allocatedStorageGiB = config.mysql.allocatedStorageGiB;
+    databases.push({ name: 'mysql', instance: data.mysql.primary, allocatedStorageGiB });
+    data.mysql.replicas.forEach((replica, i) =>
+      databases.push({ name: `mysql-replica-${i + 1}`, instance: replica, allocatedStorageGiB, replica: true }),
+    );
+  }
+  if (data.postgres && config.postgres) {
+    databases.push({
+      name: 'postgres',
+      instance: data.postgres.primary,
+      allocatedStorageGiB: config.postgres.allocatedStorageGiB,
+    });
+  }
+  return databases;
+}
+
+/** `APP_ENV` per tier. */
+const APP_ENV: Record<ResolvedConfig['tier'], string> = { dev: 'development', staging: 'staging', prod: 'production' };
+
+/** What every Laravel container of a stage is told alike, from its tier, network, domain and front ends. */
+function laravelStageSettings(config: ResolvedConfig): LaravelStageSettings {
+  return {
+    appEnv: APP_ENV[config.tier],
+    debug: config.tier === 'dev',
+    logLevel: config.tier === 'prod' ? 'info' : 'debug',
+    trustedProxies: config.network.cidr,
+    sessionDomain: `.${config.domainName}`,
+    sessionCookie: `${config.system}_${config.stage}_session`.replace(/-/g, '_'),
+    // The stage's Next.js front ends call its Laravel API from another host.
+    frontEndHosts: Object.entries(config.services)
+      .filter(([, s]) => s.kind === 'nextjs' && s.host !== undefined)
+      .map(([name]) => serviceHost(config, name)),
+    rabbitmqVhost: config.rabbitmq?.vhost,
+  };
+}
+
+/** The host name of the stage's Laravel API: one per stage is what the seeds have. */
+function laravelApiHost(config: ResolvedConfig): string | undefined {
+  const apis = Object.keys(config.services).filter((name) => config.services[name].kind === 'laravel-web');
+  return apis.length === 1 ? serviceHost(config, apis[0]) : undefined;
+}
+
+/** The full host name of every service that has one, by service name. */
+function serviceHosts(config: ResolvedConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config.services)
+      .filter(([, s]) => s.host !== undefined)
+      .map(([name]) => [name, serviceHost(config, name)]),
+  );
+}
+
+/** The stage's services with `{host:<service>}` in their environment replaced by that host name. */
+function expandedServices(config: ResolvedConfig): Record<string, ServiceConfig> {
+  return Object.fromEntries(
+    Object.entries(config.services).map(([name, service]) => [
+      name,
+      {
+        ...service,
+        environment: Object.fromEntries(
+          Object.entries(service.environment).map(([key, value]) => [key, expandHosts(config, value)]),
+        ),
+      },
+    ]),
+  );
 }

@@ -1,8 +1,9 @@
 import { containers, type StageFixture } from '../stage-fixture';
 
 /**
- * What the running apps need from the stage, per Laravel major and per front end (issue 13),
- * and shipment's queues on cluster-mode Valkey (issue 12, fault 2). Registered by
+ * What the running apps of each stage get: the variable names of their Laravel major, what the
+ * front ends read, and shipment's queues on cluster-mode Valkey. What laravelWiring and
+ * nextjsWiring do with given props is tested in test/lib/services/. Registered by
  * test/lib/stages.test.ts.
  */
 export function appWiringCases(f: StageFixture): void {
@@ -52,7 +53,7 @@ export function appWiringCases(f: StageFixture): void {
     });
   });
 
-  describe('shipment queues on cluster-mode Valkey (issue 12, fault 2)', () => {
+  describe('shipment queues on cluster-mode Valkey', () => {
     test('the queue name carries a hash tag, so its keys share one slot', () => {
       for (const prefix of ['WebWebTask', 'WebWorkerTask', 'WebSchedulerTask']) {
         expect(appEnv('Shipment-Staging', prefix)).toEqual(

@@ -2,14 +2,12 @@ import { listenerPriority } from '../../../lib/edge/load-balancer';
 import type { StageFixture } from '../../stage-fixture';
 
 type Resource = { Type: string; Properties: Record<string, any> };
-type Container = {
-  Name: string;
-  ReadonlyRootFilesystem?: boolean;
-  HealthCheck?: { Command: string[] };
-  MountPoints?: { ContainerPath: string }[];
-};
 
-/** Task health checks and ECS Exec, from the synthesized App stacks; registered by test/lib/stages.test.ts. */
+/**
+ * Listener priorities and ECS Exec per tier, from the synthesized App stacks; registered by
+ * test/lib/stages.test.ts. What AppTask and the services do with given props (health checks,
+ * scratch and SSM agent volumes) is tested in test/lib/services/*.test.ts.
+ */
 export function appTaskCases(f: StageFixture): void {
   // Every stage, in app order (test/lib/app.cases.ts pins the list).
   const ALL = f.ids;
@@ -17,10 +15,6 @@ export function appTaskCases(f: StageFixture): void {
     Object.entries((f.template(id, 'app').toJSON() as { Resources: Record<string, Resource> }).Resources).filter(
       ([, r]) => r.Type === type,
     );
-  const containersOf = (id: string, prefix: string): Container[] =>
-    resources(id, 'AWS::ECS::TaskDefinition')
-      .filter(([lid]) => lid.startsWith(prefix))
-      .flatMap(([, r]) => r.Properties.ContainerDefinitions as Container[]);
 
   test.each(ALL)('%s: every listener rule’s priority is its host’s hash, whatever the order of services', (id) => {
     const rules = resources(id, 'AWS::ElasticLoadBalancingV2::ListenerRule');
@@ -29,13 +23,6 @@ export function appTaskCases(f: StageFixture): void {
       const host = rule.Properties.Conditions[0].HostHeaderConfig.Values[0] as string;
       expect([host, rule.Properties.Priority]).toEqual([host, listenerPriority(host)]);
     }
-  });
-
-  test('the nginx sidecar checks itself with curl, which the official nginx images have (the Debian one has no wget)', () => {
-    const nginx = containersOf('Csl-Prod', 'ApiApiTask').find((c) => c.Name === 'Web')!;
-    const command = nginx.HealthCheck!.Command.join(' ');
-    expect(command).toMatch(/^CMD-SHELL curl -fsS -o \/dev\/null http:\/\/127\.0\.0\.1:80\/up/);
-    expect(command).not.toMatch(/\bwget\b/);
   });
 
   describe('ECS Exec is a per-tier switch', () => {
@@ -70,26 +57,5 @@ export function appTaskCases(f: StageFixture): void {
       expect(f.config('Csl-Prod').deployment.execEnabled).toBe(false);
       expect(f.config('Shipment-Prod').deployment.execEnabled).toBe(false);
     });
-
-    test.each(['Csl-Dev', 'Csl-Prod'])(
-      '%s: read-only containers of services with Exec get writable SSM agent paths (the agent crashes otherwise)',
-      (id) => {
-        const on = f.config(id).deployment.execEnabled;
-        for (const prefix of ['ApiApiTask', 'ApiWorkerTask']) {
-          const readOnly = containersOf(id, prefix).filter((c) => c.ReadonlyRootFilesystem);
-          expect(readOnly.length).toBeGreaterThan(0);
-          for (const container of readOnly) {
-            const paths = (container.MountPoints ?? []).map((m) => m.ContainerPath);
-            for (const path of ['/var/lib/amazon/ssm', '/var/log/amazon/ssm']) {
-              expect([container.Name, path, paths.includes(path)]).toEqual([container.Name, path, on]);
-            }
-          }
-        }
-        // The migration task runs without Exec.
-        for (const c of containersOf(id, 'ApiMigrationTask')) {
-          expect((c.MountPoints ?? []).map((m) => m.ContainerPath)).not.toContain('/var/lib/amazon/ssm');
-        }
-      },
-    );
   });
 }
