@@ -31,7 +31,7 @@ const SECRET_VALUES: readonly { readonly pattern: RegExp; readonly what: string 
 ];
 
 /**
- * The variables the stage sets for a service from its own secrets (lib/services/wiring.ts), by
+ * The variables the stage sets for a service from its own secrets (lib/services/laravel-environment.ts), by
  * name, each with where it comes from. Next.js services get none.
  */
 export function stageSecretVariables(c: ResolvedConfig, s: ServiceConfig): Map<string, string> {

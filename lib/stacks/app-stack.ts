@@ -17,11 +17,13 @@ import { StageBudget } from '../observability/stage-budget';
 import { NextjsService, type NextjsServiceProps } from '../services/nextjs-service';
 import type { ServiceSecurityGroups } from '../network/service-security-groups';
 import type { ResolvedConfig, ServiceConfig } from '../../config';
-import { buildableImages, expandHosts, pascal, repositoryName, serviceHost, stageHosts } from '../../config/names';
+import { buildableImages, expandHosts, pascal, serviceHost, stageHosts } from '../../config/names';
 import type { LaravelStageSettings } from '../services/laravel-environment';
 import { removalPolicyFor } from '../shared/removal';
 import { type DataStack } from './data-stack';
 import { StageStack, type StageStackProps } from './stage-stack';
+import { allowCloudWatchLogs } from '../observability/logs-key';
+import { ImageRepositories } from '../pipeline/image-repositories';
 
 /** The tag of an image nobody chose: synthesizes, never deploys (see `refuseDeployWithoutTag`). */
 export const NO_IMAGE_TAG = 'no-image-tag-given';
@@ -260,15 +262,11 @@ export class AppStack extends StageStack {
     if (!config.toolingAccount || !config.toolingRegion) {
       throw new Error(`${config.system}.pipeline: account and region are required; the image registry lives there`);
     }
-    const name = repositoryName(config.system, image);
-    const id = `Registry${pascal(image)}`;
-    return (
-      (this.node.tryFindChild(id) as ecr.IRepository | undefined) ??
-      ecr.Repository.fromRepositoryAttributes(this, id, {
-        repositoryName: name,
-        repositoryArn: `arn:aws:ecr:${config.toolingRegion}:${config.toolingAccount}:repository/${name}`,
-      })
-    );
+    return ImageRepositories.fromRegistry(this, image, {
+      account: config.toolingAccount,
+      region: config.toolingRegion,
+      namePrefix: config.system,
+    });
   }
 
   /**
@@ -328,22 +326,8 @@ export class AppStack extends StageStack {
     });
     // CloudWatch Logs encrypts the session log with the key (CloudWatch Logs user guide,
     // "Encrypt log data in CloudWatch Logs using AWS KMS": key policy for logs.<region>).
-    kmsKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-            }),
-          },
-        },
-      }),
-    );
+    // The pattern is the one the stages were deployed with (`log-group/*`).
+    allowCloudWatchLogs(kmsKey, this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*' }));
     const logGroup = new logs.LogGroup(this, 'ExecSessions', { encryptionKey: kmsKey, retention, removalPolicy });
     acknowledge(
       this,

@@ -12,7 +12,7 @@ import { statefulContractCases } from './stateful-contract.cases';
 import { appCases } from './app.cases';
 import { appWiringCases } from './app-wiring.cases';
 import { crossStackCases } from './cross-stack-references.cases';
-import { imageContractCases } from './image-contract.cases';
+import { imageContractCases } from '../scripts/image-contract.cases';
 
 // One synthesis of every stage, with every check, shared by the tests of each construct and stack.
 const fixture = stageFixture();
@@ -24,7 +24,7 @@ describe('what the running apps need', () => appWiringCases(fixture));
 describe('image contracts and reference images', () => imageContractCases(fixture));
 describe('blue/green delivery', () => blueGreenCases(fixture));
 describe('migrations state machine', () => migrationsCases(fixture));
-describe('task health checks and ECS Exec', () => appTaskCases(fixture));
+describe('listener priorities and ECS Exec per tier', () => appTaskCases(fixture));
 describe('monitoring and backups', () => monitoringCases(fixture));
 describe('data, network and edge over time', () => edgeNetworkCases(fixture));
 describe('delivery pipelines', () => pipelineStackCases(fixture));
