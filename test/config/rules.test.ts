@@ -266,3 +266,57 @@ describe('secrets in plain values', () => {
     ]);
   });
 });
+
+/**
+ * Rules on the shape of a store that only config checks: the constructs take their props as
+ * given (each prop's JSDoc names the rule), so these messages are the one guard.
+ */
+describe('the shape of the stores', () => {
+  const cases: [string, SystemDefinition, string, (d: any) => void, string][] = [
+    [
+      'shards without cluster mode',
+      csl,
+      'dev',
+      (d) => (d.redis.shards = 2),
+      'csl.dev.redis.shards: shards only apply in cluster mode (set shards: 1 or clusterMode: true)',
+    ],
+    [
+      'failover without a replica',
+      csl,
+      'staging',
+      (d) => (d.stages.staging.redis = { replicasPerShard: 0 }),
+      'csl.staging.redis.replicasPerShard: automatic failover needs a replica (set replicasPerShard: 1 or more)',
+    ],
+    [
+      'cluster mode without failover',
+      shipment,
+      'dev',
+      (d) => (d.stages.dev.redis = { automaticFailover: false }),
+      'shipment.dev.redis.automaticFailover: cluster mode requires automatic failover (set automaticFailover: true)',
+    ],
+    [
+      'a storage ceiling below the allocation',
+      csl,
+      'dev',
+      (d) => Object.assign(d.mysql, { allocatedStorageGiB: 100, maxAllocatedStorageGiB: 50 }),
+      'csl.dev.mysql.maxAllocatedStorageGiB: 50 is below allocatedStorageGiB 100; raise it or lower allocatedStorageGiB',
+    ],
+    [
+      'more than five read replicas',
+      csl,
+      'staging',
+      (d) => (d.mysql.readReplicas = 6),
+      'csl.staging.mysql.readReplicas: 6 is out of range; set at most 5',
+    ],
+    [
+      'backup copies into the stage’s own region',
+      csl,
+      'prod',
+      (d) => (d.stages.prod.backup.crossRegionCopy.region = 'eu-west-1'),
+      "csl.prod.backup.crossRegionCopy.region: copies must go to another region than eu-west-1 (pick one such as 'eu-central-1')",
+    ],
+  ];
+  test.each(cases)('refuses %s', (_what, system, stage, edit, message) => {
+    expect(problems(edited(system, edit), stage)).toEqual([message]);
+  });
+});
