@@ -1,9 +1,10 @@
 import { Stack as CdkStack, Stage, type Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
-import { offlineApp as testApp } from '../lib/offline-app';
+import { offlineApp as testApp } from '../lib/shared/offline-app';
 
-export { buildOfflineApp as buildTestApp, cdkContext, NO_STACK_TRACES } from '../lib/offline-app';
+// Only the App, not the whole app: a construct's test file loads no other construct.
+export { cdkContext, NO_STACK_TRACES } from '../lib/shared/offline-app';
 export { testApp };
 
 /**

@@ -3,7 +3,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ResolvedConfig } from '../config';
 import type { SystemStage } from '../lib/stages/system-stage';
-import { buildTestApp } from './helpers';
+import { buildOfflineApp as buildTestApp } from '../lib/offline-app';
 import { pipelineStackId } from '../config/names';
 
 /** The stacks of a stage, by the names the tests use. */

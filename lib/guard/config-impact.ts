@@ -17,7 +17,7 @@ import { loadConfigs, type ResolvedConfig } from '../../config';
 import { DataStack } from '../stacks/data-stack';
 import { NetworkStack } from '../stacks/network-stack';
 import { addStageAspects } from '../stages/system-stage';
-import { cdkContext } from '../offline-app';
+import { cdkContext } from '../shared/offline-app';
 import { findDestructiveChanges, type DestructiveImpact } from './guard';
 import { stageId } from '../../config/names';
 

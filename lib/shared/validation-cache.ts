@@ -26,6 +26,18 @@ export function appWithCachedValidation(props: AppProps = {}): App {
   return app;
 }
 
+let validator: CloudFormationValidatePlugin | undefined;
+
+/**
+ * One validator per process, whatever the number of Apps: its engine starts on the first
+ * template (about 6 s of CPU) and is reused while later templates use no resource type it has
+ * not loaded the rules of, so a test file or tool that synthesizes several Apps pays the start once.
+ */
+function sharedValidator(): CloudFormationValidatePlugin {
+  validator ??= new CloudFormationValidatePlugin();
+  return validator;
+}
+
 /** Stands for the template's path in a cached finding; the path differs from synth to synth. */
 const TEMPLATE = '<template>';
 /** Stands for the stack's construct path in a cached finding about the stack as a whole. */
@@ -50,7 +62,7 @@ const STACK = '<stack>';
 export class CachedCloudFormationValidation implements IPolicyValidationPlugin {
   /** Named as the built-in plugin, so reports read the same. */
   public readonly name = CloudFormationValidatePlugin.PLUGIN_NAME;
-  private readonly inner = new CloudFormationValidatePlugin();
+  private readonly inner = sharedValidator();
   private readonly salt: string;
 
   /**

@@ -6,7 +6,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { resolveStage } from '../../config';
 import { csl } from '../../config/systems/csl';
 import { buildApp } from '../../lib/app';
-import { buildTestApp, testApp } from '../helpers';
+import { buildOfflineApp as buildTestApp } from '../../lib/offline-app';
+import { testApp } from '../helpers';
 
 /**
  * The gates on variants of a stage, with cdk-nag and the template validation on. One file, so

@@ -5,7 +5,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { NO_IMAGE_TAG } from '../../../lib/stacks/app-stack';
-import { buildTestApp } from '../../helpers';
+import { buildOfflineApp as buildTestApp } from '../../../lib/offline-app';
 
 const templates = new Map<string | undefined, Template>();
 /** The App stack of Shipment-Dev synthesized with this tag (once per tag: tests only read it). */
