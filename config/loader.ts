@@ -188,11 +188,11 @@ export function resolvePipeline(system: SystemDefinition): PipelineConfig {
   const result = pipelineSchema.safeParse(raw.pipeline);
   if (!result.success) throw new ConfigError(formatIssues(label, result.error.issues, raw.pipeline, pipelineSchema));
   const declared = Object.keys(system.stages);
-  const order = result.data.order ?? [...STAGE_NAMES];
-  const example = `order: ['dev', ${declared
-    .filter((s) => s !== 'dev' && s !== 'prod')
+  // Without an order, the stages named after a tier that the system has, dev first.
+  const order = result.data.order ?? STAGE_NAMES.filter((s) => declared.includes(s));
+  const example = `order: [${['dev', ...declared.filter((s) => s !== 'dev' && s !== 'prod'), 'prod']
     .map((s) => `'${s}'`)
-    .join(', ')}, 'prod']`;
+    .join(', ')}]`;
   const problems = [
     ...declared
       .filter((s) => !order.includes(s))

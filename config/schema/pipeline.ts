@@ -21,7 +21,7 @@ export const pipelineSchema = z.strictObject({
    * The order the pipeline deploys the system's stages in: `dev` first, `prod` last, every stage
    * of the system once.
    *
-   * @default ['dev', 'staging', 'prod']
+   * @default the system's stages among `dev`, `staging`, `prod`, in that order
    */
   order: z.array(z.string().regex(NAME, 'must be a stage name')).optional(),
 });

@@ -228,6 +228,25 @@ describe('a new stage', () => {
   });
 });
 
+describe('a system with dev and prod only', () => {
+  const devAndProd = edited(csl, (d) => {
+    delete d.stages.staging;
+  });
+
+  test('deploys dev, then prod, without a pipeline order', () => {
+    expect(resolvePipeline(devAndProd).order).toEqual(['dev', 'prod']);
+  });
+
+  test('an order that starts at prod names the order to write', () => {
+    const reversed = edited(devAndProd, (d) => {
+      d.pipeline.order = ['prod', 'dev'];
+    });
+    expect(problemsOf(() => resolvePipeline(reversed))).toEqual([
+      "csl.pipeline.order: the pipeline starts at 'dev' and ends at 'prod', each stage once (e.g. order: ['dev', 'prod'])",
+    ]);
+  });
+});
+
 describe('no stack traces', () => {
   test('a system without a web service is named in config, not by the load balancer', () => {
     const bad = edited(csl, (d) => {
