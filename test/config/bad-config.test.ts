@@ -1,6 +1,6 @@
 import { resolveAll, resolvePipeline, resolveStage, type SystemDefinition } from '../../config';
 import { csl } from '../../config/systems/csl';
-import { edited, problemsOf } from './edits';
+import { edited, problemsOf, tierStagesOnly } from './edits';
 import { shipment } from '../../config/systems/shipment';
 
 /**
@@ -182,7 +182,7 @@ describe('networks and secrets', () => {
 
 describe('a new stage', () => {
   const withQa = (tier: string | undefined, order?: string[]) =>
-    edited(csl, (d) => {
+    edited(tierStagesOnly(csl), (d) => {
       d.stages.qa = {
         ...structuredClone(d.stages.staging),
         domainName: 'qa.cfpcsl.com',
@@ -229,7 +229,7 @@ describe('a new stage', () => {
 });
 
 describe('a system with dev and prod only', () => {
-  const devAndProd = edited(csl, (d) => {
+  const devAndProd = edited(tierStagesOnly(csl), (d) => {
     delete d.stages.staging;
   });
 

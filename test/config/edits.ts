@@ -17,3 +17,14 @@ export function problemsOf(fn: () => unknown): string[] {
   }
   throw new Error('expected a ConfigError, but the configuration was accepted');
 }
+
+/**
+ * A system with only the stages named after a tier (dev, staging, prod) and no pipeline order:
+ * the starting point of tests that add a stage, whatever stages the committed file has.
+ */
+export function tierStagesOnly(system: SystemDefinition): SystemDefinition {
+  return edited(system, (d) => {
+    d.stages = Object.fromEntries(Object.entries(d.stages).filter(([s]) => ['dev', 'staging', 'prod'].includes(s)));
+    delete d.pipeline.order;
+  });
+}

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
+import { stagesOf, SYSTEMS } from '../../config';
+import { stageId } from '../../config/names';
 import type { StageFixture } from '../stage-fixture';
 
 /**
@@ -27,14 +29,20 @@ export function appCases(fixture: StageFixture): void {
   });
 
   test('builds one stage per (system, stage), named for `cdk deploy <Stage>/*`', () => {
-    expect(stages.map((s) => s.stageName)).toEqual([
-      'Csl-Dev',
-      'Csl-Staging',
-      'Csl-Prod',
-      'Shipment-Dev',
-      'Shipment-Staging',
-      'Shipment-Prod',
-    ]);
+    // One per stage of each system file, in SYSTEMS order and each system's pipeline order.
+    expect(stages.map((s) => s.stageName)).toEqual(
+      SYSTEMS.flatMap((system) => stagesOf(system).map((stage) => stageId({ system: system.name, stage }))),
+    );
+    expect(stages.map((s) => s.stageName)).toEqual(
+      expect.arrayContaining([
+        'Csl-Dev',
+        'Csl-Staging',
+        'Csl-Prod',
+        'Shipment-Dev',
+        'Shipment-Staging',
+        'Shipment-Prod',
+      ]),
+    );
     for (const stage of stages) {
       expect(stage.node.children.filter((c) => c instanceof Stack).map((s) => (s as Stack).stackName)).toEqual([
         `${stage.stageName}-Network`,
@@ -81,7 +89,10 @@ export function appCases(fixture: StageFixture): void {
 
   test('protects the data stack from deletion where the tier asks for it', () => {
     const protectedStages = stages.filter((s) => s.data.terminationProtection).map((s) => s.stageName);
-    expect(protectedStages).toEqual(['Csl-Staging', 'Csl-Prod', 'Shipment-Staging', 'Shipment-Prod']);
+    // The staging and prod tiers keep their data (removal.deletionProtection), dev does not.
+    expect(protectedStages).toEqual(stages.filter((s) => s.data.config.tier !== 'dev').map((s) => s.stageName));
+    expect(protectedStages).toEqual(expect.arrayContaining(['Csl-Staging', 'Csl-Prod', 'Shipment-Prod']));
+    expect(protectedStages).not.toContain('Csl-Dev');
   });
 
   test('tags stacks with system, stage and cost centre', () => {

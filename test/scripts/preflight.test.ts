@@ -12,9 +12,10 @@ function realCsl(): SystemDefinition {
   d.pipeline.account = '210987654321';
   d.pipeline.connectionArn =
     'arn:aws:codeconnections:eu-west-1:210987654321:connection/5f0c2a1e-8d3b-4c6a-9e7f-1a2b3c4d5e6f';
-  const accounts = { dev: '123456789012', staging: '234567890123', prod: '345678901234' } as const;
-  for (const [stage, account] of Object.entries(accounts)) {
-    d.stages[stage].account = account;
+  // Every stage the file has, each in an account of its own.
+  const accounts = ['123456789012', '234567890123', '345678901234', '456789012345', '567890123456'];
+  for (const [index, stage] of Object.keys(d.stages).entries()) {
+    d.stages[stage].account = accounts[index];
     d.stages[stage].hostedZoneId = `Z04${stage.toUpperCase()}1234567890`;
     d.stages[stage].alertEmails = [`ops+${stage}@cfpcsl.com`];
   }

@@ -11,6 +11,8 @@ export function dataStackCases(f: StageFixture): void {
   });
   // Every stage, in app order (test/lib/app.cases.ts pins the list).
   const ALL = f.ids;
+  /** The stages whose system has this store (a system may have no cache, say). */
+  const WITH = (store: 'mysql' | 'redis') => ALL.filter((id) => f.config(id)[store] !== undefined);
 
   /** The DB instances of a template that are primaries (no source instance). */
   function primaries(t: Template, engine: string) {
@@ -20,46 +22,52 @@ export function dataStackCases(f: StageFixture): void {
   }
 
   describe('MySQL', () => {
-    test.each(ALL)('%s: one encrypted, private, TLS-only primary with IAM auth, monitoring and log exports', (id) => {
-      const { data, config } = get(id);
-      const [primary] = primaries(data, 'mysql');
-      expect(primaries(data, 'mysql')).toHaveLength(1);
-      expect(primary.Properties).toEqual(
-        expect.objectContaining({
-          EngineVersion: config.mysql!.engineVersion,
-          DBName: config.mysql!.databaseName,
-          DBInstanceClass: `db.${config.mysql!.instanceType}`,
-          StorageEncrypted: true,
-          KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] },
-          PubliclyAccessible: false,
-          EnableIAMDatabaseAuthentication: true,
-          MonitoringInterval: 60,
-          // Prod adds the MariaDB audit plugin's log.
-          EnableCloudwatchLogsExports:
-            config.stage === 'prod' ? ['error', 'slowquery', 'audit'] : ['error', 'slowquery'],
-          MultiAZ: config.mysql!.multiAz,
-          DeletionProtection: config.removal.deletionProtection,
-          BackupRetentionPeriod: config.mysql!.backupRetentionDays,
-          Port: '3306',
-        }),
-      );
-      // RDS MySQL 8.4 still defaults require_secure_transport to OFF (RDS user guide,
-      // "Requiring SSL/TLS for all connections to a MySQL DB instance"), so the parameter stays.
-      data.hasResourceProperties('AWS::RDS::DBParameterGroup', {
-        Family: `mysql${config.mysql!.engineVersion.split('.').slice(0, 2).join('.')}`,
-        Parameters: Match.objectLike({ require_secure_transport: '1' }),
-      });
-    });
+    test.each(WITH('mysql'))(
+      '%s: one encrypted, private, TLS-only primary with IAM auth, monitoring and log exports',
+      (id) => {
+        const { data, config } = get(id);
+        const [primary] = primaries(data, 'mysql');
+        expect(primaries(data, 'mysql')).toHaveLength(1);
+        expect(primary.Properties).toEqual(
+          expect.objectContaining({
+            EngineVersion: config.mysql!.engineVersion,
+            DBName: config.mysql!.databaseName,
+            DBInstanceClass: `db.${config.mysql!.instanceType}`,
+            StorageEncrypted: true,
+            KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] },
+            PubliclyAccessible: false,
+            EnableIAMDatabaseAuthentication: true,
+            MonitoringInterval: 60,
+            // Prod adds the MariaDB audit plugin's log.
+            EnableCloudwatchLogsExports:
+              config.stage === 'prod' ? ['error', 'slowquery', 'audit'] : ['error', 'slowquery'],
+            MultiAZ: config.mysql!.multiAz,
+            DeletionProtection: config.removal.deletionProtection,
+            BackupRetentionPeriod: config.mysql!.backupRetentionDays,
+            Port: '3306',
+          }),
+        );
+        // RDS MySQL 8.4 still defaults require_secure_transport to OFF (RDS user guide,
+        // "Requiring SSL/TLS for all connections to a MySQL DB instance"), so the parameter stays.
+        data.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+          Family: `mysql${config.mysql!.engineVersion.split('.').slice(0, 2).join('.')}`,
+          Parameters: Match.objectLike({ require_secure_transport: '1' }),
+        });
+      },
+    );
 
-    test.each(ALL)('%s: runs MySQL 8.4 (8.0 left RDS standard support on 31 July 2026), upgradable in place', (id) => {
-      const [primary] = primaries(get(id).data, 'mysql');
-      expect(primary.Properties.EngineVersion).toMatch(/^8\.4\.\d+$/);
-      // A major version change in config is an in-place ModifyDBInstance that RDS refuses
-      // without AllowMajorVersionUpgrade; CloudFormation does not replace the instance for it.
-      expect(primary.Properties.AllowMajorVersionUpgrade).toBe(true);
-      // 8.4 is in standard support: no Extended Support enrolment, and no charge for it.
-      expect(primary.Properties.EngineLifecycleSupport).toBeUndefined();
-    });
+    test.each(WITH('mysql'))(
+      '%s: runs MySQL 8.4 (8.0 left RDS standard support on 31 July 2026), upgradable in place',
+      (id) => {
+        const [primary] = primaries(get(id).data, 'mysql');
+        expect(primary.Properties.EngineVersion).toMatch(/^8\.4\.\d+$/);
+        // A major version change in config is an in-place ModifyDBInstance that RDS refuses
+        // without AllowMajorVersionUpgrade; CloudFormation does not replace the instance for it.
+        expect(primary.Properties.AllowMajorVersionUpgrade).toBe(true);
+        // 8.4 is in standard support: no Extended Support enrolment, and no charge for it.
+        expect(primary.Properties.EngineLifecycleSupport).toBeUndefined();
+      },
+    );
 
     test.each(['Csl-Staging', 'Csl-Prod', 'Shipment-Staging', 'Shipment-Prod'])(
       '%s: read replicas take the primary storage type and autoscaling ceiling',
@@ -107,8 +115,11 @@ export function dataStackCases(f: StageFixture): void {
           { SourceDBInstanceIdentifier: Match.anyValue() },
           get(id).config.mysql!.readReplicas,
         );
-      ALL.forEach(replicas);
-      expect(ALL.map((id) => get(id).config.mysql!.readReplicas)).toEqual([0, 1, 1, 0, 1, 1]);
+      WITH('mysql').forEach(replicas);
+      const count = (id: string) => get(id).config.mysql!.readReplicas;
+      expect(WITH('mysql').filter((id) => get(id).config.tier === 'dev' && count(id) !== 0)).toEqual([]);
+      expect(WITH('mysql').filter((id) => get(id).config.tier !== 'dev' && count(id) < 1)).toEqual([]);
+      expect(['Csl-Dev', 'Csl-Staging', 'Csl-Prod'].map(count)).toEqual([0, 1, 1]);
       get('Shipment-Prod').data.hasResourceProperties('AWS::RDS::DBInstance', {
         SourceDBInstanceIdentifier: Match.anyValue(),
         StorageEncrypted: Match.absent(),
@@ -128,7 +139,7 @@ export function dataStackCases(f: StageFixture): void {
       });
     });
 
-    test.each(ALL)(
+    test.each(WITH('mysql'))(
       '%s: the app user rotates with alternating users (MultiUser), the master alone single-user',
       (id) => {
         const { data } = get(id);
@@ -198,7 +209,7 @@ export function dataStackCases(f: StageFixture): void {
   });
 
   describe('ElastiCache', () => {
-    test.each(ALL)('%s: TLS required, encrypted at rest with the data key, AUTH token by reference', (id) => {
+    test.each(WITH('redis'))('%s: TLS required, encrypted at rest with the data key, AUTH token by reference', (id) => {
       get(id).data.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
         Engine: 'valkey',
         TransitEncryptionEnabled: true,
@@ -455,7 +466,11 @@ export function dataStackCases(f: StageFixture): void {
     });
 
     test('is termination-protected in staging and prod', () => {
-      expect(ALL.map((id) => get(id).stage.data.terminationProtection)).toEqual([false, true, true, false, true, true]);
+      expect(ALL.map((id) => get(id).stage.data.terminationProtection)).toEqual(
+        ALL.map((id) => get(id).config.tier !== 'dev'),
+      );
+      expect(get('Csl-Dev').stage.data.terminationProtection).toBe(false);
+      expect(get('Shipment-Prod').stage.data.terminationProtection).toBe(true);
     });
   });
 

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { resolvePipeline, SYSTEMS } from '../../../config';
-import { stageId } from '../../../config/names';
+import { pascal, stageId } from '../../../config/names';
 import { deliveryPipelineProps, pipelineImages } from '../../../lib/stacks/pipeline-stack';
 import type { StageFixture } from '../../stage-fixture';
 
@@ -31,12 +31,15 @@ export function pipelineStackCases(f: StageFixture): void {
     return Object.fromEntries(vars.map((v) => [v.name, v.value]));
   };
 
-  test.each(['csl', 'shipment'])(
-    '%s: V2 pipeline in the tooling account: source, build, dev, staging, prod',
+  test.each(SYSTEMS.map((s) => s.name))(
+    '%s: V2 pipeline in the tooling account: source, build, then each stage in the pipeline order',
     (system) => {
       const t = f.pipeline(system);
       expect(pipelineOf(t).PipelineType).toBe('V2');
-      expect(stagesOf(t).map((s) => s.Name)).toEqual(['Source', 'Build', 'Dev', 'Staging', 'Prod']);
+      const order = resolvePipeline(SYSTEMS.find((s) => s.name === system)!).order!;
+      expect(stagesOf(t).map((s) => s.Name)).toEqual(['Source', 'Build', ...order.map(pascal)]);
+      expect(order[0]).toBe('dev');
+      expect(order.at(-1)).toBe('prod');
     },
   );
 
@@ -163,12 +166,19 @@ export function pipelineStackCases(f: StageFixture): void {
         'codepipeline-pipeline-manual-approval-needed',
       ],
     });
+    // Every address of every stage of the system, once.
     const emails = Object.values(t.findResources('AWS::SNS::Subscription')).map((s) => s.Properties.Endpoint);
-    expect(emails.sort()).toEqual([
-      'csl-dev-alerts@example.com',
-      'csl-oncall@example.com',
-      'csl-staging-alerts@example.com',
-    ]);
+    const stageEmails = f.stages
+      .filter((s) => s.data.config.system === 'csl')
+      .flatMap((s) => s.data.config.alertEmails);
+    expect(emails.sort()).toEqual([...new Set(stageEmails)].sort());
+    expect(emails).toEqual(
+      expect.arrayContaining([
+        'csl-dev-alerts@example.com',
+        'csl-oncall@example.com',
+        'csl-staging-alerts@example.com',
+      ]),
+    );
   });
 
   test('stages pull from the tooling registry; no stage holds repositories; the pipeline publishes through a stage role', () => {
