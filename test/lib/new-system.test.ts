@@ -11,8 +11,8 @@ import { DOCS_DIR, REPO_ROOT } from '../../lib/shared/paths';
  * runs: config loads, and the new stages synthesize with cdk-nag, the CloudFormation validation
  * and the budget, as `cdk synth` does (bin/app.ts).
  *
- * With NEW_SYSTEM_FULL=1 the copy also runs `npm run baselines:update`, `npm run docs` and the
- * whole `npm test`, which shows that no test hard-codes the committed systems' stages or stores
+ * With NEW_SYSTEM_FULL=1 the copy also runs `npm run format`, `npm run baselines:update`,
+ * `npm run docs` and the whole `npm test`, which shows that no test hard-codes the committed systems' stages or stores
  * (a few minutes; not part of the default run).
  */
 
@@ -53,7 +53,7 @@ function replaceOnce(text: string, find: string | RegExp, replacement: string, w
 
 /** The repository's sources in a scratch directory, with node_modules and build/ linked, not copied. */
 function scratchCopy(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'new-system-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-recipe-'));
   for (const entry of fs.readdirSync(REPO_ROOT)) {
     if (['.git', 'node_modules', 'build', 'cdk.out'].includes(entry)) continue;
     fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
@@ -70,16 +70,19 @@ function followTheDocs(dir: string): void {
   const [stageBlock] = codeBlocks(section(doc, 'A new stage: one block per system file'));
   const [systemFile, registration] = codeBlocks(section(doc, 'A new system'));
 
+  const notesFile = path.join(dir, 'config', 'systems', 'notes.ts');
+  if (fs.existsSync(notesFile)) throw new Error("a system file notes.ts exists: rename the docs' example system");
   const cslFile = path.join(dir, 'config', 'systems', 'csl.ts');
   const order = /order: (\[[^\]]*\])/.exec(stageBlock)![1];
   let csl = fs.readFileSync(cslFile, 'utf8');
+  if (/^ {4}qa: \{/m.test(csl)) throw new Error("csl.ts has a qa stage: the docs' example stage needs another name");
   csl = replaceOnce(csl, "    branch: 'main',\n", `    branch: 'main',\n    order: ${order},\n`, 'csl pipeline');
   csl = replaceOnce(csl, '  stages: {\n', `  stages: {\n    ${objectLiteral(stageBlock, 'qa')}\n`, 'csl stages');
   fs.writeFileSync(cslFile, csl);
 
   const [target, ...body] = systemFile.split('\n');
   expect(target).toBe('// config/systems/notes.ts');
-  fs.writeFileSync(path.join(dir, 'config', 'systems', 'notes.ts'), body.join('\n'));
+  fs.writeFileSync(notesFile, body.join('\n'));
 
   const [where, importLine, systemsLine] = registration.trim().split('\n');
   expect(where).toBe('// config/index.ts');
@@ -125,7 +128,9 @@ console.log(JSON.stringify(report));
 `;
 
 function run(dir: string, command: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(command, args, { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // The copy's own run of this file must not copy itself again.
+  const env = { ...process.env, NEW_SYSTEM_FULL: undefined };
+  const result = spawnSync(command, args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -174,8 +179,12 @@ describe("docs/configuration.md's new stage and new system, added in a scratch c
   full(
     'the whole suite passes in the copy after baselines:update and docs',
     () => {
-      for (const script of ['baselines:update', 'docs', 'test']) {
-        const result = run(dir, 'npm', ['run', script]);
+      fs.rmSync(path.join(dir, 'check-new-system.ts'));
+      // format first, as after pasting a block: its indentation is the docs', not the file's.
+      for (const script of ['format', 'baselines:update', 'docs', 'test']) {
+        // The copy's suite leaves out this file: its docs' system is already in the copy.
+        const args = script === 'test' ? ['--', '--testPathIgnorePatterns', '/test/lib/new-system\\.test\\.ts$'] : [];
+        const result = run(dir, 'npm', ['run', script, ...args]);
         expect({
           script,
           status: result.status,
