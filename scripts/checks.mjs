@@ -5,19 +5,34 @@
 import { spawn } from 'node:child_process';
 
 const CHECKS = ['typecheck', 'lint'];
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/**
+ * npm itself: the npm that runs this script (`npm_execpath`, through node, so Windows needs no
+ * shell), else the `npm` on PATH.
+ */
+function npm(args) {
+  const cli = process.env.npm_execpath;
+  if (cli && /\.c?js$/.test(cli)) return [process.execPath, [cli, ...args]];
+  return process.platform === 'win32' ? ['npm.cmd', args, { shell: true }] : ['npm', args];
+}
 
 function run(script) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(npm, ['run', '--silent', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args, options] = npm(['run', script]);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     const output = [];
     child.stdout.on('data', (chunk) => output.push(chunk));
     child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('error', (err) => {
+      process.stdout.write(`FAIL npm run ${script}: ${err.message}\n`);
+      resolve(false);
+    });
     child.on('close', (code) => {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(`${code === 0 ? 'ok  ' : 'FAIL'} npm run ${script} (${seconds} s)\n`);
-      if (code !== 0 || output.length > 0) process.stdout.write(Buffer.concat(output));
+      if (output.length > 0) process.stdout.write(Buffer.concat(output));
+      else if (code !== 0) process.stdout.write(`(no output; exit code ${code})\n`);
       resolve(code === 0);
     });
   });

@@ -20,12 +20,17 @@ export interface Finding {
   readonly message: string;
 }
 
-/** A 12-digit id made of one repeated digit, as the config's examples are. */
-const PLACEHOLDER_ACCOUNT = /^(\d)\1{11}$/;
+/**
+ * A 12-digit id made of a repeated run of one to four digits, as the config's examples are
+ * (`111111111111`, `121212121212`); a real account id is random.
+ */
+const PLACEHOLDER_ACCOUNT = /^(\d{1,4})\1+$/;
 /** The config's example hosted-zone ids (`Z0000000000CSLDEV`). */
 const PLACEHOLDER_ZONE = /^Z0{6,}/;
-/** Domains reserved for documentation (RFC 2606). */
+/** Domains reserved for documentation (RFC 2606), in an address. */
 const PLACEHOLDER_EMAIL = /@(example\.(com|org|net)|[\w.-]+\.example)$/i;
+/** A domain reserved for documentation (RFC 2606), or one under it. */
+const PLACEHOLDER_DOMAIN = /(^|\.)example(\.(com|org|net))?$/i;
 /** The config's example connection (`connection/00000000-0000-…`). */
 const PLACEHOLDER_CONNECTION = /connection\/0{8}-0{4}-0{4}-0{4}-/;
 
@@ -63,6 +68,11 @@ export function checkConfig(systems: readonly SystemDefinition[] = SYSTEMS): Fin
       const other = accounts.get(config.account);
       if (other) note(`${at}.account: shared with ${other}; resources are named per stage, so this works`);
       accounts.set(config.account, at);
+      if (PLACEHOLDER_DOMAIN.test(config.domainName)) {
+        problem(
+          `${at}.domainName: ${config.domainName} is reserved for documentation (set the domain the stage serves)`,
+        );
+      }
       if (PLACEHOLDER_ZONE.test(config.hostedZoneId)) {
         problem(
           `${at}.hostedZoneId: ${config.hostedZoneId} is a placeholder (create the zone for ${config.domainName}, paste its id)`,

@@ -23,6 +23,11 @@ export interface PipelineStackProps extends StackProps {
   readonly registry: RegistryStack;
 }
 
+/** The stages a push goes through, in order, the approval before prod: `dev → staging → approval → prod`. */
+function route(stages: readonly { readonly stage: string }[]): string {
+  return stages.map((s) => (s.stage === 'prod' ? 'approval → prod' : s.stage)).join(' → ');
+}
+
 /**
  * The delivery pipeline of one system, in the tooling account. Deployed by hand once
  * (`npx cdk deploy Csl-Pipeline`, which deploys its registry stack `Csl-Registry` first) and again
@@ -36,7 +41,7 @@ export class PipelineStack extends Stack {
     super(scope, id, {
       ...props,
       env: { account: props.pipeline.account, region: props.pipeline.region },
-      description: `${props.system}: delivery pipeline (push to main → dev → staging → approval → prod)`,
+      description: `${props.system}: delivery pipeline (push to main → ${route(props.stages)})`,
     });
     tagToolingStack(this, props.system, props.stages[0]?.costCenter ?? props.system);
     this.delivery = new DeliveryPipeline(

@@ -101,6 +101,7 @@ interface Report {
   readonly resources: Record<string, string[]>;
   readonly brokerName: string;
   readonly overBudget: string[];
+  readonly pipelineDescription: string;
 }
 
 /** Loads config and synthesizes Csl-Qa and every notes stack, as bin/app.ts does; prints a report. */
@@ -123,6 +124,7 @@ const report = {
   resources: { 'Notes-Dev/Data': types('Notes-Dev/Data'), 'Notes-Prod/Data': types('Notes-Prod/Data') },
   brokerName: Object.values(stacks.find((s) => s.hierarchicalId === 'Csl-Qa/Data')!.template.Resources as Record<string, { Type: string; Properties: { BrokerName?: string } }>).find((r) => r.Type === 'AWS::AmazonMQ::Broker')?.Properties.BrokerName ?? '',
   overBudget: budgetProblems(assembly.directory, configs),
+  pipelineDescription: (stacks.find((s) => s.hierarchicalId === 'Notes-Pipeline')!.template as { Description: string }).Description,
 };
 console.log(JSON.stringify(report));
 `;
@@ -160,6 +162,7 @@ describe("docs/configuration.md's new stage and new system, added in a scratch c
       [...stage('Csl-Qa'), ...stage('Notes-Dev'), ...stage('Notes-Prod'), 'Notes-Pipeline', 'Notes-Registry'].sort(),
     );
     expect(report.overBudget).toEqual([]);
+    expect(report.pipelineDescription).toBe('notes: delivery pipeline (push to main → dev → approval → prod)');
   });
 
   test('the minimal system has MySQL and neither a cache nor a broker', () => {

@@ -38,6 +38,19 @@ describe('preflight', () => {
     );
   });
 
+  test("names the accounts and domains of the docs' new-system example as placeholders", () => {
+    const example = structuredClone(shipment) as any;
+    example.stages.dev.account = '121212121212';
+    example.stages.dev.domainName = 'dev.notes.example.com';
+    const problems = checkConfig([example]).map((f) => f.message);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "shipment.dev.account: 121212121212 is a placeholder (set the stage's account id)",
+        'shipment.dev.domainName: dev.notes.example.com is reserved for documentation (set the domain the stage serves)',
+      ]),
+    );
+  });
+
   test('passes a config without placeholders', () => {
     expect(checkConfig([realCsl()]).filter((f) => f.level === 'problem')).toEqual([]);
   });

@@ -75,7 +75,7 @@ if [ "$sidecar" = true ]; then
   check+=(--nginx "$nginx")
   [ -z "$nginx_readonly" ] || check+=(--nginx-read-only "$nginx_readonly")
 fi
-"$here/check-image.sh" "${check[@]}"
+bash "$here/check-image.sh" "${check[@]}"
 
 # Static files: where each served prefix lives in the image (Next.js keeps `_next/static` in
 # `.next/static`; everything else is under the web root `public/`).

@@ -42,7 +42,7 @@ if [ $# -gt 0 ] && [ -n "$(static_prefixes "$paths")" ]; then
     [ -n "${AWS_SESSION_TOKEN:-}" ] || die "could not assume $role"
     export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
     for dir in "$@"; do
-      "$(dirname "$0")/publish-assets.sh" "$bucket" "$paths" "$dir"
+      bash "$(dirname "$0")/publish-assets.sh" "$bucket" "$paths" "$dir"
     done
   )
 fi

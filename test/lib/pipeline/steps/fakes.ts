@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { REPO_ROOT } from '../../../../lib/shared/paths';
+import { PIPELINE_STEPS_DIR, REPO_ROOT } from '../../../../lib/shared/paths';
 
 /** The repository root: scripts run from a copy-free view of it (symlinks). */
 export const ROOT = REPO_ROOT;
@@ -38,6 +38,28 @@ exec "$FAKE_BIN/$tool" "$@"
 /** What a fake does after recording its arguments: a bash body with "$@" and $FAKE_STATE. */
 export type FakeBodies = Record<string, string>;
 
+/**
+ * lib/ of the checkout: linked, except the pipeline's step scripts, which are copies without
+ * their executable bits. A source artifact need not keep file modes, so the steps must run one
+ * another through `bash`, as the buildspecs run them.
+ */
+function checkoutOfLib(lib: string): void {
+  const link = (from: string, to: string, except: string) => {
+    fs.mkdirSync(to);
+    for (const entry of fs.readdirSync(from).filter((e) => e !== except)) {
+      fs.symlinkSync(path.join(from, entry), path.join(to, entry));
+    }
+  };
+  link(path.join(ROOT, 'lib'), lib, 'pipeline');
+  link(path.join(ROOT, 'lib', 'pipeline'), path.join(lib, 'pipeline'), 'steps');
+  const steps = path.join(lib, 'pipeline', 'steps');
+  fs.mkdirSync(steps);
+  for (const file of fs.readdirSync(PIPELINE_STEPS_DIR)) {
+    fs.copyFileSync(path.join(PIPELINE_STEPS_DIR, file), path.join(steps, file));
+    fs.chmodSync(path.join(steps, file), 0o644);
+  }
+}
+
 /** A directory of fake commands that record every call, and a way to run scripts against them. */
 export interface Fakes {
   /** The directory the fakes live in (first on PATH). */
@@ -63,9 +85,10 @@ export function makeFakes(bodies: FakeBodies = {}): Fakes {
   const workdir = path.join(dir, 'src');
   const log = path.join(dir, 'calls.log');
   for (const d of [bin, state, workdir]) fs.mkdirSync(d);
-  for (const entry of ['package.json', 'scripts', 'test', 'config', 'lib', 'bin', 'cdk.json']) {
+  for (const entry of ['package.json', 'scripts', 'test', 'config', 'bin', 'cdk.json']) {
     if (fs.existsSync(path.join(ROOT, entry))) fs.symlinkSync(path.join(ROOT, entry), path.join(workdir, entry));
   }
+  checkoutOfLib(path.join(workdir, 'lib'));
   const all: FakeBodies = { aws: '', docker: '', cdk: '', tsx: '', curl: '', npm: FAKE_NPM, npx: FAKE_NPX, ...bodies };
   for (const [name, body] of Object.entries(all)) {
     const file = path.join(bin, name);
