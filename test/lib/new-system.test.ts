@@ -76,7 +76,7 @@ function followTheDocs(dir: string): void {
   const order = /order: (\[[^\]]*\])/.exec(stageBlock)![1];
   let csl = fs.readFileSync(cslFile, 'utf8');
   if (/^ {4}qa: \{/m.test(csl)) throw new Error("csl.ts has a qa stage: the docs' example stage needs another name");
-  csl = replaceOnce(csl, "    branch: 'main',\n", `    branch: 'main',\n    order: ${order},\n`, 'csl pipeline');
+  csl = replaceOnce(csl, '  pipeline: {\n', `  pipeline: {\n    order: ${order},\n`, 'csl pipeline');
   csl = replaceOnce(csl, '  stages: {\n', `  stages: {\n    ${objectLiteral(stageBlock, 'qa')}\n`, 'csl stages');
   fs.writeFileSync(cslFile, csl);
 
