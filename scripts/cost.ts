@@ -27,7 +27,7 @@ const configs = loadConfigs(filter);
 let dir = from;
 if (!dir) {
   // Templates only: the compliance checks do not change what a stage costs.
-  const { app } = buildOfflineApp(filter, { compliance: false });
+  const { app } = buildOfflineApp(filter, { compliance: false, validation: false });
   dir = app.synth().directory;
 }
 let missing = 0;

@@ -1,5 +1,6 @@
 import { Stack as CdkStack, Stage, type Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Template } from 'aws-cdk-lib/assertions';
 import type { Construct } from 'constructs';
 import { offlineApp as testApp } from '../lib/shared/offline-app';
 
@@ -50,4 +51,19 @@ export function testVpc(scope: Construct, id = 'Vpc'): ec2.Vpc {
       { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     ],
   });
+}
+
+/** A container definition of a synthesized task definition, as the tests read it. */
+export type Container = {
+  Name: string;
+  Environment?: { Name: string; Value: unknown }[];
+  Secrets?: { Name: string; ValueFrom: unknown }[];
+  [key: string]: unknown;
+};
+
+/** The containers of the one task definition whose logical id starts with `prefix`. */
+export function containers(t: Template, prefix: string): Container[] {
+  const defs = Object.entries(t.findResources('AWS::ECS::TaskDefinition')).filter(([id]) => id.startsWith(prefix));
+  expect(defs.map(([id]) => id)).toHaveLength(1);
+  return defs[0][1].Properties.ContainerDefinitions as Container[];
 }

@@ -100,18 +100,3 @@ export function stageFixture(): StageFixture {
     stages,
   };
 }
-
-/** A container definition of a synthesized task definition, as the tests read it. */
-export type Container = {
-  Name: string;
-  Environment?: { Name: string; Value: unknown }[];
-  Secrets?: { Name: string; ValueFrom: unknown }[];
-  [key: string]: unknown;
-};
-
-/** The containers of the one task definition whose logical id starts with `prefix`. */
-export function containers(t: Template, prefix: string): Container[] {
-  const defs = Object.entries(t.findResources('AWS::ECS::TaskDefinition')).filter(([id]) => id.startsWith(prefix));
-  expect(defs.map(([id]) => id)).toHaveLength(1);
-  return defs[0][1].Properties.ContainerDefinitions as Container[];
-}

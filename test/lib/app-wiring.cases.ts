@@ -1,4 +1,5 @@
-import { containers, type StageFixture } from '../stage-fixture';
+import { containers } from '../helpers';
+import type { StageFixture } from '../stage-fixture';
 
 /**
  * What the running apps of each stage get: the variable names of their Laravel major, what the

@@ -8,11 +8,12 @@ import { DOCS_DIR, REPO_ROOT } from '../../lib/shared/paths';
  * docs/configuration.md followed in a scratch copy of the repository, as a newcomer would: its
  * `qa` block goes into config/systems/csl.ts, its minimal `notes` system (MySQL only, no cache, no
  * broker) into config/systems/notes.ts with its line in SYSTEMS, and then the checks a deploy
- * runs: config loads, and the new stages synthesize with cdk-nag, the CloudFormation validation
- * and the budget, as `cdk synth` does (bin/app.ts).
+ * runs: config loads, and the new stages synthesize with cdk-nag and the budget, as `cdk synth`
+ * does (bin/app.ts); the CloudFormation validation of their templates is the full mode's.
  *
  * With NEW_SYSTEM_FULL=1 the copy also runs `npm run format`, `npm run baselines:update`,
- * `npm run docs` and the whole `npm test`, which shows that no test hard-codes the committed systems' stages or stores
+ * `npm run docs` and the whole `npm test` (the shared fixture then validates every new template),
+ * which shows that no test hard-codes the committed systems' stages or stores
  * (a few minutes; not part of the default run).
  */
 
@@ -112,7 +113,10 @@ import { budgetProblems } from './lib/cost/estimate';
 import { offlineApp } from './lib/shared/offline-app';
 
 const configs = [...loadConfigs({ systems: ['csl'], stages: ['qa'] }), ...loadConfigs({ systems: ['notes'] })];
-const app = offlineApp();
+// cdk-nag on, the CloudFormation validation off: its engine costs ~12 s of CPU here, and the
+// same constructs' templates are validated in the shared fixture (the copy's own suite, in
+// the full mode, validates these stages' templates too).
+const app = offlineApp({}, { validation: false });
 buildApp(app, configs);
 const assembly = app.synth();
 const stacks = assembly.stacksRecursively;
@@ -156,7 +160,7 @@ describe("docs/configuration.md's new stage and new system, added in a scratch c
     expect(report.order.notes).toEqual(['dev', 'prod']);
   });
 
-  test('the new stages, registry and pipeline synthesize through cdk-nag, the validation and the budget', () => {
+  test('the new stages, registry and pipeline synthesize through cdk-nag and the budget', () => {
     const stage = (id: string) => ['Network', 'Data', 'App', 'Edge', 'OriginAccess'].map((s) => `${id}/${s}`);
     expect(report.stacks).toEqual(
       [...stage('Csl-Qa'), ...stage('Notes-Dev'), ...stage('Notes-Prod'), 'Notes-Pipeline', 'Notes-Registry'].sort(),

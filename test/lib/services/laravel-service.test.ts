@@ -5,7 +5,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { DeploymentConfig, ImageConfig, ServiceConfig } from '../../../config';
 import { withBootstrap } from '../../../lib/data/rds/app-users';
 import { LaravelService, type LaravelServiceProps } from '../../../lib/services/laravel-service';
-import { containers, type Container } from '../../stage-fixture';
+import { containers, type Container } from '../../helpers';
 import { bareStage, DEPLOYMENT } from '../deployment/bare-web-service';
 import { fakeStageData, PROD_SETTINGS, type FakeStores } from './bare-stage-data';
 

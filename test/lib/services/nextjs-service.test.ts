@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { ImageConfig, ServiceConfig } from '../../../config';
 import { NextjsService } from '../../../lib/services/nextjs-service';
-import { containers } from '../../stage-fixture';
+import { containers } from '../../helpers';
 import { bareStage, DEPLOYMENT } from '../deployment/bare-web-service';
 
 const IMAGE: ImageConfig = { repository: 'owner/shop', runtime: 'nextjs', user: 'node', readonlyRootFilesystem: true };

@@ -1,7 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { pascal } from '../../../config/names';
 import { withBootstrap } from '../../../lib/data/rds/app-users';
-import { containers, type Container, type StageFixture } from '../../stage-fixture';
+import { containers, type Container } from '../../helpers';
+import type { StageFixture } from '../../stage-fixture';
 
 /** Template tests of appStackCases; registered by test/lib/stages.test.ts. */
 export function appStackCases(f: StageFixture): void {
