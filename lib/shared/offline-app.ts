@@ -19,7 +19,7 @@ export const NO_STACK_TRACES = {
   'aws:cdk:disable-creation-stack-traces': true,
 } as const;
 
-/** Options of {@link offlineApp} and {@link buildOfflineApp}. */
+/** Options of {@link offlineApp} (and of `buildOfflineApp` in lib/offline-app.ts). */
 export interface OfflineAppOptions {
   /**
    * Run the built-in CloudFormation validation (through its cache of findings).
