@@ -23,9 +23,12 @@ export interface PipelineStackProps extends StackProps {
   readonly registry: RegistryStack;
 }
 
-/** The stages a push goes through, in order, the approval before prod: `dev → staging → approval → prod`. */
+/** Whether the pipeline waits for a manual approval (after showing the diff) before this stage. */
+const approvalBefore = (stage: { readonly stage: string }) => stage.stage === 'prod';
+
+/** The stages a push goes through, in order, with their approvals: `dev → staging → approval → prod`. */
 function route(stages: readonly { readonly stage: string }[]): string {
-  return stages.map((s) => (s.stage === 'prod' ? 'approval → prod' : s.stage)).join(' → ');
+  return stages.map((s) => (approvalBefore(s) ? `approval → ${s.stage}` : s.stage)).join(' → ');
 }
 
 /**
@@ -101,7 +104,7 @@ function pipelineStage(stage: ResolvedConfig): PipelineStage {
           }
         : undefined,
     smokeUrls: smokeUrls(stage),
-    approval: stage.stage === 'prod',
+    approval: approvalBefore(stage),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, type SystemDefinition } from '../../config';
+import { ConfigError, STAGE_NAMES, type SystemDefinition } from '../../config';
 
 /** A copy of a system file with one change applied, as a careless edit would make it. */
 export function edited(system: SystemDefinition, edit: (draft: any) => void): SystemDefinition {
@@ -24,7 +24,9 @@ export function problemsOf(fn: () => unknown): string[] {
  */
 export function tierStagesOnly(system: SystemDefinition): SystemDefinition {
   return edited(system, (d) => {
-    d.stages = Object.fromEntries(Object.entries(d.stages).filter(([s]) => ['dev', 'staging', 'prod'].includes(s)));
+    d.stages = Object.fromEntries(
+      Object.entries(d.stages).filter(([s]) => (STAGE_NAMES as readonly string[]).includes(s)),
+    );
     delete d.pipeline.order;
   });
 }

@@ -120,15 +120,21 @@ const app = offlineApp({}, { validation: false });
 buildApp(app, configs);
 const assembly = app.synth();
 const stacks = assembly.stacksRecursively;
-const types = (id: string) => [...new Set(Object.values((stacks.find((s) => s.hierarchicalId === id)!.template.Resources ?? {}) as { Type: string }[]).map((r) => r.Type))].sort();
+type Resource = { Type: string; Properties: { BrokerName?: string } };
+const template = (id: string) => stacks.find((s) => s.hierarchicalId === id)!.template as {
+  Description?: string;
+  Resources: Record<string, Resource>;
+};
+const resources = (id: string) => Object.values(template(id).Resources);
+const types = (id: string) => [...new Set(resources(id).map((r) => r.Type))].sort();
 const report = {
   stages: loadConfigs().map((c) => c.system + '/' + c.stage),
   order: Object.fromEntries(SYSTEMS.map((s) => [s.name, resolvePipeline(s).order])),
   stacks: stacks.map((s) => s.hierarchicalId).sort(),
   resources: { 'Notes-Dev/Data': types('Notes-Dev/Data'), 'Notes-Prod/Data': types('Notes-Prod/Data') },
-  brokerName: Object.values(stacks.find((s) => s.hierarchicalId === 'Csl-Qa/Data')!.template.Resources as Record<string, { Type: string; Properties: { BrokerName?: string } }>).find((r) => r.Type === 'AWS::AmazonMQ::Broker')?.Properties.BrokerName ?? '',
+  brokerName: resources('Csl-Qa/Data').find((r) => r.Type === 'AWS::AmazonMQ::Broker')?.Properties.BrokerName ?? '',
   overBudget: budgetProblems(assembly.directory, configs),
-  pipelineDescription: (stacks.find((s) => s.hierarchicalId === 'Notes-Pipeline')!.template as { Description: string }).Description,
+  pipelineDescription: template('Notes-Pipeline').Description ?? '',
 };
 console.log(JSON.stringify(report));
 `;
