@@ -11,5 +11,5 @@ module.exports = {
   testTimeout: 120000,
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
-  setupFiles: ['<rootDir>/test/setup/promise-with-resolvers.js', '<rootDir>/test/setup/stack-trace-limit.js'],
+  setupFiles: ['<rootDir>/test/setup/stack-trace-limit.js'],
 };

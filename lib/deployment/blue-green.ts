@@ -203,7 +203,9 @@ export class BlueGreenDeployment extends Construct {
 
   /**
    * The construct's functions are pinned to nodejs20.x, which Lambda deprecated on 2026-04-30;
-   * their plain JavaScript runs unchanged on the current runtime.
+   * their handlers are async (no callback, which nodejs24.x no longer accepts), so they run
+   * unchanged on the runtime of this project's own handlers (Lambda runtimes page: nodejs24.x
+   * deprecates 2028-04-30, https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
    */
   private runProviderOnCurrentNode(): void {
     for (const child of this.deploymentGroup.node.findAll()) {

@@ -83,8 +83,14 @@ export interface DeliveryPipelineProps {
   readonly alertEmails: readonly string[];
 }
 
-/** The install phase of every step that runs this repository's code. */
-const NPM_INSTALL = { 'runtime-versions': { nodejs: '20' }, commands: ['npm ci --no-audit --no-fund'] };
+/**
+ * The install phase of every step that runs this repository's code, on the Node.js major the
+ * suite is tested on (`.ci/run`) and the handlers run on (`nodejs24.x`, lib/deployment/
+ * handler-function.ts). The Ubuntu standard:7.0 image offers nodejs 18, 20, 22 and 24
+ * (aws/aws-codebuild-docker-images, ubuntu/standard/7.0/runtimes.yml; CodeBuild user guide,
+ * "Available runtimes").
+ */
+const NPM_INSTALL = { 'runtime-versions': { nodejs: '24' }, commands: ['npm ci --no-audit --no-fund'] };
 
 /** The build image CodeBuild runs every step on. */
 const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
